@@ -1,0 +1,173 @@
+"""The pure 1cycle core: scalar/array agreement, random access, step range, degenerate
+phase lengths, and its arguments' checks."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lr_one_cycle import one_cycle_schedule
+from lr_one_cycle._schedules import OneCycleCurve
+
+CASES = {
+    "defaults": dict(max_lr=0.01, total_steps=100),
+    "linear": dict(max_lr=0.3, total_steps=97, anneal_strategy="linear"),
+    "three-phase": dict(max_lr=1.0, total_steps=250, three_phase=True, pct_start=0.25),
+    "long": dict(max_lr=0.1, total_steps=20_000, pct_start=0.4, div_factor=10.0),
+    "tiny": dict(max_lr=0.1, total_steps=3),
+}
+
+
+def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Distance in units in the last place between same-signed float64 arrays."""
+    return np.abs(
+        np.asarray(a, np.float64).view(np.int64) - np.asarray(b, np.float64).view(np.int64)
+    )
+
+
+def scalar_path(kwargs: dict, steps: range) -> tuple[np.ndarray, np.ndarray]:
+    pairs = [one_cycle_schedule(k, **kwargs) for k in steps]
+    return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_vectorised_core_is_within_4_ulp_of_the_scalar_path(name: str) -> None:
+    kwargs = CASES[name]
+    steps = range(kwargs["total_steps"] + 1)
+    lr, mom = one_cycle_schedule(np.arange(len(steps)), **kwargs)
+    lr_s, mom_s = scalar_path(kwargs, steps)
+    assert ulp_distance(lr, lr_s).max() <= 4
+    assert ulp_distance(mom, mom_s).max() <= 4
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_exact_vectorised_core_is_bitwise_equal_to_the_scalar_path(name: str) -> None:
+    kwargs = CASES[name]
+    steps = range(kwargs["total_steps"] + 1)
+    lr, mom = one_cycle_schedule(np.arange(len(steps)), exact=True, **kwargs)
+    lr_s, mom_s = scalar_path(kwargs, steps)
+    assert lr.tolist() == lr_s.tolist()
+    assert mom.tolist() == mom_s.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    total=st.integers(1, 400),
+    pct=st.floats(0.0, 1.0),
+    three=st.booleans(),
+    strategy=st.sampled_from(["cos", "linear"]),
+    groups=st.integers(1, 3),
+)
+def test_curve_windows_are_bitwise_equal_to_stepwise_values(total, pct, three, strategy, groups):
+    """The scheduler reads values from OneCycleCurve.rows windows; they must be the scalar values."""
+    curve = OneCycleCurve.build(
+        max_lrs=[0.1 * (g + 1) for g in range(groups)],
+        total_steps=total,
+        pct_start=pct,
+        anneal_strategy=strategy,
+        div_factor=25.0,
+        final_div_factor=1e4,
+        three_phase=three,
+        base_momentums=[0.85] * groups,
+        max_momentums=[0.95 - 0.01 * g for g in range(groups)],
+    )
+    rows = curve.rows(0, total + 1)
+    assert rows == [curve.values_at(k) for k in range(total + 1)]
+    assert all(math.isfinite(x) for lrs, moms in rows for x in lrs + moms)
+
+
+def test_integer_step_gives_floats_and_array_gives_arrays() -> None:
+    lr, mom = one_cycle_schedule(5, max_lr=0.01, total_steps=10)
+    assert type(lr) is float and type(mom) is float
+    lr_a, mom_a = one_cycle_schedule([[0, 5], [9, 10]], max_lr=0.01, total_steps=10)
+    assert lr_a.shape == (2, 2) and mom_a.shape == (2, 2)
+    assert lr_a[0, 1] == lr
+
+
+def test_random_access_far_into_a_long_schedule_matches_the_closed_form() -> None:
+    """Step 900 000 is computed directly, not by iterating (values are absolute functions)."""
+    total = 1_000_000
+    lr, mom = one_cycle_schedule(900_000, max_lr=0.1, total_steps=total)
+    up = 0.3 * total - 1
+    pct = (900_000 - up) / (total - 1 - up)
+    min_lr = 0.1 / 25.0 / 1e4
+    assert lr == min_lr + (0.1 - min_lr) / 2.0 * (math.cos(math.pi * pct) + 1)
+    assert mom == 0.95 + (0.85 - 0.95) / 2.0 * (math.cos(math.pi * pct) + 1)
+
+
+def test_step_total_steps_holds_the_final_value() -> None:
+    for strategy in ("cos", "linear"):
+        last, held = one_cycle_schedule(
+            [99, 100], max_lr=0.01, total_steps=100, anneal_strategy=strategy
+        )
+        assert last[0] == last[1] > 0
+        assert held[0] == held[1]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected_first_lr"),
+    [
+        (dict(total_steps=10, pct_start=0.1), 0.01),  # warm-up of zero length: at its end
+        (dict(total_steps=10, pct_start=0.1, three_phase=True), 0.01),
+        (dict(total_steps=10, pct_start=1.0), 0.01 / 25.0),
+        (dict(total_steps=1), 0.01 / 25.0 / 1e4),
+        (dict(total_steps=1, pct_start=1.0), 0.01),
+        (dict(total_steps=7, pct_start=0.0), None),
+    ],
+)
+def test_degenerate_phase_lengths_give_a_finite_schedule(kwargs, expected_first_lr) -> None:
+    total = kwargs["total_steps"]
+    lr, mom = one_cycle_schedule(np.arange(total + 1), max_lr=0.01, **kwargs)
+    assert np.all(np.isfinite(lr)) and np.all(np.isfinite(mom))
+    assert np.all(lr >= 0) and np.all(lr <= 0.01)
+    assert np.all((mom >= 0.85) & (mom <= 0.95))
+    if expected_first_lr is not None:
+        assert math.isclose(lr[0], expected_first_lr, rel_tol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("steps", "error", "message"),
+    [
+        (11, ValueError, "step must be in 0..10 (total_steps=10), got 11"),
+        (-1, ValueError, "step must be an integer >= 0, got -1"),
+        (2.5, ValueError, "step must be an integer >= 0, got 2.5"),
+        ("3", TypeError, "steps must be an integer or an array of integers, got str"),
+        ([0, 11], ValueError, "steps must be in 0..10 (total_steps=10), got values from 0 to 11"),
+        ([0.5], ValueError, "steps must be whole numbers; got non-integer values"),
+    ],
+)
+def test_steps_out_of_range_or_of_the_wrong_kind_are_refused(steps, error, message) -> None:
+    with pytest.raises(error) as caught:
+        one_cycle_schedule(steps, max_lr=0.01, total_steps=10)
+    assert str(caught.value) == message
+
+
+def test_whole_float_step_is_accepted() -> None:
+    assert one_cycle_schedule(4.0, max_lr=0.01, total_steps=10) == one_cycle_schedule(
+        4, max_lr=0.01, total_steps=10
+    )
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        (dict(total_steps=0), ValueError, "total_steps must be a positive integer, got 0"),
+        (dict(max_lr=float("nan")), ValueError, "max_lr must be a finite number >= 0, got nan"),
+        (dict(pct_start=-0.1), ValueError, "pct_start must be a number in [0, 1], got -0.1"),
+        (
+            dict(anneal_strategy="cosine"),
+            ValueError,
+            "anneal_strategy must be 'cos' or 'linear', got 'cosine'",
+        ),
+        (dict(exact="yes"), TypeError, "exact must be True or False, got 'yes' of type str"),
+    ],
+)
+def test_bad_core_arguments_are_refused_with_a_message_naming_them(kwargs, error, message) -> None:
+    args = dict(max_lr=0.01, total_steps=10) | kwargs
+    with pytest.raises(error) as caught:
+        one_cycle_schedule(np.arange(3), **args)
+    assert str(caught.value) == message
