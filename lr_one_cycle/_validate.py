@@ -16,15 +16,13 @@ import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+import numpy as np
+
 T = TypeVar("T")
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return repr(value)
-    if isinstance(value, float) and value.is_integer() and math.isfinite(value):
-        return repr(value)
-    return str(value)
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 def is_real(value: Any) -> bool:
@@ -88,7 +86,7 @@ def _describe_range(low: float, high: float, low_open: bool, high_open: bool) ->
 
 def as_bool(name: str, value: Any) -> bool:
     """``True`` or ``False`` (numpy bools included); 0/1 and strings are refused."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise TypeError(
         f"{name} must be True or False, got {_show(value)} of type {type(value).__name__}"
@@ -113,7 +111,7 @@ def per_group(name: str, value: Any, n_groups: int, check: Callable[[str, Any], 
     Each element goes through ``check`` under the name ``name[i]`` so that a message
     points at the offending element.
     """
-    if isinstance(value, (list, tuple)) or type(value).__name__ == "ndarray":
+    if isinstance(value, (list, tuple, np.ndarray)):
         values = list(value)
         if len(values) != n_groups:
             raise ValueError(
