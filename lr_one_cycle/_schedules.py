@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Literal, NamedTuple, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -579,21 +579,64 @@ def cycle_layout(
     return as_array(starts, np.int64), as_array(sizes, np.int64), as_array(warmups, np.int64)
 
 
-def cycle_positions(
-    events: npt.NDArray[np.int64], settings: CyclicalSettings
-) -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]
-]:
-    """``(cycle, e, C, W)`` per event: the cycle index, the index inside the cycle and
-    the cycle's shape and warm-up sizes."""
+class CyclePositions(NamedTuple):
+    """Where events fall in ignite's cycles (see :func:`cycle_positions`)."""
+
+    listed: npt.NDArray[np.int64]  # index of the listed cycle (cycle_layout) per event
+    cycle: npt.NDArray[np.int64]  # the event's cycle index (listed + whole periods)
+    local: npt.NDArray[np.int64]  # the event's index inside its cycle
+    sizes: npt.NDArray[np.int64]  # C of each listed cycle
+    warmups: npt.NDArray[np.int64]  # W of each listed cycle
+
+
+def cycle_positions(events: npt.NDArray[np.int64], settings: CyclicalSettings) -> CyclePositions:
     last = int(events.max()) if events.size else 0
     starts, sizes, warmups = cycle_layout(
         settings.cycle_size, settings.warmup_duration, settings.cycle_mult, last
     )
+    if starts.size == 1:  # the usual case: every cycle alike
+        listed = np.zeros(events.shape, dtype=np.int64)
+        cycle, local = np.divmod(events, sizes[0] + warmups[0])
+        return CyclePositions(listed, cycle, local, sizes, warmups)
     listed = np.searchsorted(starts, events, side="right") - 1
     # Past the last listed cycle the sizes no longer change: whole periods follow.
     periods, local = np.divmod(events - starts[listed], sizes[listed] + warmups[listed])
-    return listed + periods, local, sizes[listed], warmups[listed]
+    return CyclePositions(listed, listed + periods, local, sizes, warmups)
+
+
+def _one_minus_cos(at: CyclePositions, exact: bool) -> FloatArray:
+    """``1 - cos(pi * (e / C))`` per event. Exactly, with ``math.cos`` once per distinct
+    (cycle size, e) — one table per listed cycle hit, serving all its repetitions."""
+    size = at.sizes[at.listed]
+    if not exact:
+        return 1 - np.cos(np.pi * (at.local / size))
+    hit = np.zeros(at.sizes.size, dtype=bool)
+    hit[at.listed] = True
+    used = np.flatnonzero(hit)
+    lengths = at.sizes[used] + 1  # e runs over 0..C (e == C only with a warm-up)
+    offsets = np.cumsum(lengths) - lengths
+    progress = np.concatenate([np.arange(n) / (n - 1) for n in lengths.tolist()])
+    table = 1 - elementwise(math.cos, np.pi * progress)
+    slot = (np.cumsum(hit) - 1)[at.listed]
+    return table[offsets[slot] + np.minimum(at.local, size)]
+
+
+def _cycle_values(
+    cycle: npt.NDArray[np.int64], before_end: npt.NDArray[np.bool_], settings: CyclicalSettings
+) -> tuple[FloatArray | float, FloatArray | float, FloatArray | float]:
+    """Per event: the start value in force (``S_k``, or ``S_{k+1}`` from the cycle's end
+    on), the next cycle's start value and the end value ``E_k``. Plain floats when the
+    multipliers are 1, which saves the gathers and gives the same bits."""
+    s0, e0 = settings.start_value, settings.end_value
+    if settings.start_value_mult == 1.0:
+        s = s_next = s0
+    else:
+        starts = sequential_products(s0, settings.start_value_mult, int(cycle.max()) + 2)
+        s_next = starts[cycle + 1]
+        s = np.where(before_end, starts[cycle], s_next)
+    if settings.end_value_mult == 1.0:
+        return s, s_next, e0
+    return s, s_next, sequential_products(e0, settings.end_value_mult, int(cycle.max()) + 1)[cycle]
 
 
 def cyclical_values(
@@ -606,20 +649,17 @@ def cyclical_values(
     - ``"monotonic"``: ``S + (E - S) * (e / C)``
     """
     events = np.asarray(events, dtype=np.int64)
-    cycle, e, size, warm = cycle_positions(events, settings)
-    count = int(cycle.max()) + 2 if cycle.size else 2
-    starts = sequential_products(settings.start_value, settings.start_value_mult, count)
-    ends = sequential_products(settings.end_value, settings.end_value_mult, count)
-    s_next = starts[cycle + 1]
-    s = np.where(e < size, starts[cycle], s_next)
-    end = ends[cycle]
-    progress = e / size
+    if not events.size:
+        return np.zeros(0)
+    at = cycle_positions(events, settings)
+    e, size, warm = at.local, at.sizes[at.listed], at.warmups[at.listed]
+    s, s_next, end = _cycle_values(at.cycle, e < size, settings)
     if settings.shape == "cos":
-        value = s + ((end - s) / 2) * (1 - _cos(np.pi * progress, exact))
+        value = s + ((end - s) / 2) * _one_minus_cos(at, exact)
     elif settings.shape == "linear":
-        value = end + (s - end) * np.abs(progress - 0.5) * 2
+        value = end + (s - end) * np.abs(e / size - 0.5) * 2
     else:
-        value = s + (end - s) * progress
+        value = s + (end - s) * (e / size)
     in_warmup = e > size
     if np.any(in_warmup):
         warmup_progress = (e - size) / np.maximum(warm, 1)
