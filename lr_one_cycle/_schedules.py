@@ -940,7 +940,11 @@ class LrDecay:
             )
         return cls("poly", lr, min_lr, total_iters)
 
-    def __call__(self, iteration: float | Sequence[float] | FloatArray) -> float | FloatArray:
+    def __call__(
+        self, iteration: float | Sequence[float] | FloatArray, *, exact: bool = False
+    ) -> float | FloatArray:
+        """The lr at ``iteration``: a float for a number (bitwise the scripts'), an array
+        for an array (bitwise too with ``exact=True``, else numpy's cos/power)."""
         checked = check_epochs("iteration", iteration)
         top = np.max(checked) if np.size(checked) else 0.0
         if top > self.total_iters:
@@ -950,7 +954,7 @@ class LrDecay:
             )
         if isinstance(checked, float):
             return float(self.values(np.array([checked]), exact=True)[0])
-        return self.values(checked.ravel(), exact=False).reshape(checked.shape)
+        return self.values(checked.ravel(), exact=v.as_bool("exact", exact)).reshape(checked.shape)
 
     def values(self, iters: FloatArray, *, exact: bool = False) -> FloatArray:
         """The learning rate at each iteration (``0 <= iters <= total_iters``).
@@ -966,10 +970,14 @@ class LrDecay:
         lr, min_lr, total = self.lr, self.min_lr, self.total_iters
         if self.decay_type == "cos":
             w, tail, start = self.warmup_total_iters, self.no_aug_iter, self.warmup_lr_start
-            warm = (lr - start) * _pow(iters / float(w), 2, exact) + start
-            angle = np.pi * (iters - w) / (total - w - tail)
-            cosine = min_lr + 0.5 * (lr - min_lr) * (1.0 + _cos(angle, exact))
-            return np.where(iters <= w, warm, np.where(iters >= total - tail, min_lr, cosine))
+            value = np.full(iters.shape, min_lr)
+            warming = iters <= w
+            value[warming] = (lr - start) * _pow(iters[warming] / float(w), 2, exact) + start
+            # Only between warm-up and tail: short runs leave no room (zero denominator).
+            middle = ~warming & (iters < total - tail)
+            angle = np.pi * (iters[middle] - w) / (total - w - tail)
+            value[middle] = min_lr + 0.5 * (lr - min_lr) * (1.0 + _cos(angle, exact))
+            return value
         if self.decay_type == "step":
             n = np.minimum(iters // self.step_size, self.step_num - 1)
             return lr * _pow(np.full(n.shape, self.decay_rate), n, exact)
