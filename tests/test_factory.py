@@ -46,12 +46,13 @@ def scripts_lr(
     return lambda iters: lr * rate ** (iters // size)
 
 
-@pytest.mark.parametrize("total_iters", [1, 2, 3, 10, 37, 100, 300, 1000])
-@pytest.mark.parametrize("kind", ["cos", "step"])
+@pytest.mark.parametrize(
+    "kind,total_iters",
+    [("cos", n) for n in (1, 2, 3, 10, 37, 100, 300, 1000)]
+    + [("step", n) for n in (2, 3, 10, 37, 100, 300, 1000)],
+)
 def test_values_are_bitwise_the_scripts_over_the_whole_run(kind: str, total_iters: int) -> None:
     steps = min(10, total_iters) if kind == "step" else 10
-    if kind == "step" and steps < 2:
-        pytest.skip("step needs two levels")
     ours = get_lr_scheduler(kind, 0.01, 0.0001, total_iters, step_num=steps)
     reference = scripts_lr(kind, 0.01, 0.0001, total_iters, step_num=steps)
     iterations = range(total_iters)
