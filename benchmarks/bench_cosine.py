@@ -1,7 +1,12 @@
 """simulate_values for 1e5 events: lr_one_cycle against pytorch-ignite 0.5.5, same run.
 
-Prints each side's best time over a few repeats and the ratio (target: ours >= 50x
-faster). Run: ``.venv/bin/python benchmarks/bench_cosine.py [num_events]``.
+Prints, per case, each side's best time over a few repeats and two ratios (target:
+>= 50x): ``simulate_values`` itself, which must build ignite's ``[[event, value], ...]``
+(num_events Python lists: on a small machine that alone costs more than computing the
+values), and the same values as one numpy array from the pure core
+(``cosine_annealing_schedule`` / ``linear_cyclical_schedule`` with ``exact=True``).
+Every result is checked bitwise against ignite's first.
+Run: ``.venv/bin/python benchmarks/bench_cosine.py [num_events]``.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from ignite.handlers import param_scheduler as ignite
 
 import lr_one_cycle
@@ -53,17 +59,27 @@ def best_time(function: Callable[[], object], repeats: int) -> float:
 
 
 def main(num_events: int = 100_000) -> None:
-    print(f"simulate_values({num_events:,} events): ignite 0.5.5 vs lr_one_cycle (best times)")
+    print(f"{num_events:,} events, best times; ignite 0.5.5 simulate_values vs lr_one_cycle")
+    print(f"  {'case':<46} {'ignite':>9} {'simulate_values':>22} {'array (pure core)':>22}")
+    events = np.arange(num_events)
     for title, name, kwargs in CASES:
         theirs_cls, ours_cls = getattr(ignite, name), getattr(lr_one_cycle, name)
-        theirs = theirs_cls.simulate_values(num_events, **kwargs)
-        ours = ours_cls.simulate_values(num_events, **kwargs)
-        assert ours == theirs, f"{title}: values differ from ignite's"
-        t_theirs = best_time(lambda c=theirs_cls, k=kwargs: c.simulate_values(num_events, **k), 2)
-        t_ours = best_time(lambda c=ours_cls, k=kwargs: c.simulate_values(num_events, **k), 5)
+        pure = (
+            lr_one_cycle.cosine_annealing_schedule
+            if name == "CosineAnnealingScheduler"
+            else lr_one_cycle.linear_cyclical_schedule
+        )
+        settings = {k: val for k, val in kwargs.items() if k != "param_name"}
+        expected = theirs_cls.simulate_values(num_events, **kwargs)
+        assert ours_cls.simulate_values(num_events, **kwargs) == expected, title
+        assert pure(events, exact=True, **settings).tolist() == [x for _, x in expected], title
+        t_theirs = best_time(lambda c=theirs_cls, k=kwargs: c.simulate_values(num_events, **k), 3)
+        t_ours = best_time(lambda c=ours_cls, k=kwargs: c.simulate_values(num_events, **k), 7)
+        t_pure = best_time(lambda f=pure, k=settings: f(events, exact=True, **k), 7)
         print(
-            f"  {title:<46} ignite {t_theirs * 1e3:8.1f} ms   ours {t_ours * 1e3:6.1f} ms   "
-            f"{t_theirs / t_ours:6.1f}x faster (bitwise equal)"
+            f"  {title:<46} {t_theirs * 1e3:6.1f} ms "
+            f"{t_ours * 1e3:7.1f} ms {t_theirs / t_ours:6.1f}x faster "
+            f"{t_pure * 1e3:7.1f} ms {t_theirs / t_pure:6.1f}x faster"
         )
 
 
