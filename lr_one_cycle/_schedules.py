@@ -606,17 +606,21 @@ def cycle_positions(events: npt.NDArray[np.int64], settings: CyclicalSettings) -
 
 def _one_minus_cos(at: CyclePositions, exact: bool) -> FloatArray:
     """``1 - cos(pi * (e / C))`` per event. Exactly, with ``math.cos`` once per distinct
-    (cycle size, e) — one table per listed cycle hit, serving all its repetitions."""
+    (cycle size, e) — a table per listed cycle hit, serving all its repetitions — when
+    those tables are smaller than the events (long simulations); else once per event."""
     size = at.sizes[at.listed]
+    progress = at.local / size
     if not exact:
-        return 1 - np.cos(np.pi * (at.local / size))
+        return 1 - np.cos(np.pi * progress)
     hit = np.zeros(at.sizes.size, dtype=bool)
     hit[at.listed] = True
     used = np.flatnonzero(hit)
     lengths = at.sizes[used] + 1  # e runs over 0..C (e == C only with a warm-up)
+    if lengths.sum() >= progress.size:
+        return 1 - elementwise(math.cos, np.pi * progress)
     offsets = np.cumsum(lengths) - lengths
-    progress = np.concatenate([np.arange(n) / (n - 1) for n in lengths.tolist()])
-    table = 1 - elementwise(math.cos, np.pi * progress)
+    grid = np.concatenate([np.arange(n) / (n - 1) for n in lengths.tolist()])
+    table = 1 - elementwise(math.cos, np.pi * grid)
     slot = (np.cumsum(hit) - 1)[at.listed]
     return table[offsets[slot] + np.minimum(at.local, size)]
 
