@@ -41,6 +41,11 @@ from ._schedules import (
 _WINDOW = 1024  # indices computed per call into the core (vectorised, exact)
 
 
+def _setting(name: str) -> property:
+    """A read-only attribute reading the scheduler's checked settings."""
+    return property(lambda self: getattr(self._settings, name), doc=f"``{name}`` (read-only).")
+
+
 # --------------------------------------------------------------------------- ignite
 
 
@@ -88,13 +93,14 @@ class _CyclicalScheduler:
 
     # ------------------------------------------------------------------ settings
 
-    start_value = property(lambda self: self._settings.start_value)
-    end_value = property(lambda self: self._settings.end_value)
-    cycle_size = property(lambda self: self._settings.cycle_size)
-    cycle_mult = property(lambda self: self._settings.cycle_mult)
-    start_value_mult = property(lambda self: self._settings.start_value_mult)
-    end_value_mult = property(lambda self: self._settings.end_value_mult)
-    warmup_duration = property(lambda self: self._settings.warmup_duration)
+    # Read-only: the values are cached a window at a time, and never change in a run.
+    start_value = _setting("start_value")
+    end_value = _setting("end_value")
+    cycle_size = _setting("cycle_size")
+    cycle_mult = _setting("cycle_mult")
+    start_value_mult = _setting("start_value_mult")
+    end_value_mult = _setting("end_value_mult")
+    warmup_duration = _setting("warmup_duration")
 
     @property
     def save_history(self) -> bool:
@@ -128,7 +134,8 @@ class _CyclicalScheduler:
         if self._save_history and engine is not None:
             if getattr(engine.state, "param_history", None) is None:
                 engine.state.param_history = {}
-            history = engine.state.param_history.setdefault(name or self.param_name, [])
+            key = self.param_name if name is None else name
+            history = engine.state.param_history.setdefault(key, [])
             history.append([value] * len(groups))
         self.event_index += 1
 
@@ -491,11 +498,11 @@ class CosineAnnealingWarmRestarts(SchedulerBase):
         self.last_epoch = max(start, 0)
         self._apply()
 
-    T_0 = property(lambda self: self._settings.T_0)
-    T_mult = property(lambda self: self._settings.T_mult)
-    eta_min = property(lambda self: self._settings.eta_min)
-    decay = property(lambda self: self._settings.decay)
-    warmup_steps = property(lambda self: self._settings.warmup_steps)
+    T_0 = _setting("T_0")
+    T_mult = _setting("T_mult")
+    eta_min = _setting("eta_min")
+    decay = _setting("decay")
+    warmup_steps = _setting("warmup_steps")
 
     @property
     def T_cur(self) -> float:
