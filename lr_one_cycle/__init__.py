@@ -6,7 +6,8 @@ optimizer's ``param_groups``.
 """
 
 from ._schedules import one_cycle_schedule
+from .lr_find import LRFindResult, lr_find
 from .one_cycle import OneCycleLR, lr_one_cycle
 
-__all__ = ["OneCycleLR", "lr_one_cycle", "one_cycle_schedule"]
+__all__ = ["LRFindResult", "OneCycleLR", "lr_find", "lr_one_cycle", "one_cycle_schedule"]
 __version__ = "0.1.0"
