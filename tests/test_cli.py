@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lr_one_cycle import one_cycle_schedule
+from lr_one_cycle import cosine_annealing_schedule, one_cycle_schedule, warm_restarts_schedule
 from lr_one_cycle.__main__ import main
 
 
@@ -165,3 +165,68 @@ def test_module_and_console_script_run(tmp_path):
     )
     assert done.returncode == 2
     assert "total_steps must be a positive integer, got 3.5" in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("kind", "reference"),
+    [
+        (
+            "cosine-annealing",
+            lambda steps: cosine_annealing_schedule(
+                steps, start_value=0.2, end_value=0.01, cycle_size=7, cycle_mult=2, exact=True
+            ),
+        ),
+        (
+            "warm-restarts",
+            lambda steps: warm_restarts_schedule(
+                steps, base_lr=0.2, T_0=7, T_mult=2, eta_min=0.01, exact=True
+            ),
+        ),
+    ],
+)
+def test_cosine_family_tables_are_the_core_schedules(kind, reference, capsys):
+    code, out, _ = run_main(
+        [
+            "table",
+            "--schedule",
+            kind,
+            "--total-steps",
+            "30",
+            "--max-lr",
+            "0.2",
+            "--min-lr",
+            "0.01",
+            "--cycle-size",
+            "7",
+            "--cycle-mult",
+            "2",
+        ],
+        capsys,
+    )
+    assert code == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert list(rows[0]) == ["step", "lr"]
+    assert [float(r["lr"]) for r in rows] == np.asarray(reference(np.arange(30))).tolist()
+
+
+def test_cosine_family_plot_and_its_usage_errors(tmp_path, capsys):
+    path = tmp_path / "c.png"
+    argv = ["plot", "--schedule", "warm-restarts", "--total-steps", "40", "--max-lr", "0.1"]
+    assert run_main([*argv, "--out", str(path)], capsys)[0] == 0
+    assert path.read_bytes().startswith(b"\x89PNG")
+    code, _, err = run_main(
+        [
+            "table",
+            "--schedule",
+            "cosine-annealing",
+            "--total-steps",
+            "9",
+            "--max-lr",
+            "0.1",
+            "--cycle-size",
+            "1",
+        ],
+        capsys,
+    )
+    assert code == 2
+    assert "lr-one-cycle table: error: cycle_size must be an integer >= 2, got 1" in err
