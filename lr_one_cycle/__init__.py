@@ -13,16 +13,19 @@ from ._schedules import (
 )
 from .cosine import CosineAnnealingScheduler, CosineAnnealingWarmRestarts, LinearCyclicalScheduler
 from .factory import get_lr_scheduler, set_optimizer_lr
+from .lr_find import LRFindResult, lr_find
 from .one_cycle import OneCycleLR, lr_one_cycle
 
 __all__ = [
     "CosineAnnealingScheduler",
     "CosineAnnealingWarmRestarts",
+    "LRFindResult",
     "LinearCyclicalScheduler",
     "OneCycleLR",
     "cosine_annealing_schedule",
     "get_lr_scheduler",
     "linear_cyclical_schedule",
+    "lr_find",
     "lr_one_cycle",
     "one_cycle_schedule",
     "set_optimizer_lr",

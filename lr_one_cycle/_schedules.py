@@ -410,6 +410,45 @@ def one_cycle_schedule(
     return lr[:, 0].reshape(checked.shape), mom[:, 0].reshape(checked.shape)
 
 
+# --------------------------------------------------------------------------- lr range test
+# The lr sweep of the LR range test (Smith 2015; fastai's lr_find, torch-lr-finder):
+# iteration ``i`` of ``num_iter`` trains at ``start_lr`` moved a fraction
+# ``i / (num_iter - 1)`` of the way to ``end_lr``, geometrically ("exp") or linearly,
+# so the first iteration uses ``start_lr`` and the last ``end_lr``.
+
+SweepMode = Literal["exp", "linear"]
+SWEEP_MODES: tuple[SweepMode, ...] = ("exp", "linear")
+
+
+def check_sweep(
+    start_lr: object, end_lr: object, num_iter: object, mode: object
+) -> tuple[float, float, int, SweepMode]:
+    """Checked ``(start_lr, end_lr, num_iter, mode)`` of an lr sweep."""
+    start = v.as_real("start_lr", start_lr, low=0.0, low_open=True)
+    end = v.as_real("end_lr", end_lr, low=0.0, low_open=True)
+    if end <= start:
+        raise ValueError(f"end_lr must be greater than start_lr ({start:g}), got {end:g}")
+    count = v.as_count("num_iter", num_iter, minimum=2)
+    return start, end, count, v.as_choice("mode", mode, SWEEP_MODES)  # type: ignore[return-value]
+
+
+def lr_sweep(
+    *, start_lr: float, end_lr: float, num_iter: int, mode: SweepMode = "exp"
+) -> FloatArray:
+    """The ``num_iter`` learning rates of an LR range test, from ``start_lr`` to ``end_lr``.
+
+    With ``pct = i / (num_iter - 1)``:
+
+    - ``"exp"``: ``start_lr * (end_lr / start_lr) ** pct`` (even steps of log lr)
+    - ``"linear"``: ``start_lr + (end_lr - start_lr) * pct``
+    """
+    start, end, count, how = check_sweep(start_lr, end_lr, num_iter, mode)
+    pct = np.arange(count, dtype=np.float64) / (count - 1)
+    if how == "exp":
+        return start * (end / start) ** pct
+    return start + (end - start) * pct
+
+
 # --------------------------------------------------------------------------- cosine family
 # ignite's cyclical schedules, SGDR warm restarts and the yolo-style decay factory, each
 # a pure function of its index. ignite's handlers are indexed by EVENT: event ``n`` is
