@@ -13,8 +13,8 @@ from ._schedules import (
 )
 from .cosine import CosineAnnealingScheduler, CosineAnnealingWarmRestarts, LinearCyclicalScheduler
 from .factory import get_lr_scheduler, set_optimizer_lr
-from .lr_find import LRFindResult, lr_find
 from .one_cycle import OneCycleLR, lr_one_cycle
+from .range_test import LRFindResult, lr_find
 
 __all__ = [
     "CosineAnnealingScheduler",

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from . import _validate as v
-from .lr_find import LRFindResult, lr_find
 from .one_cycle import OneCycleLR
+from .range_test import LRFindResult, lr_find
 
 if TYPE_CHECKING:
     import torch

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from .lr_find import LRFindResult
+    from .range_test import LRFindResult
 
 ArrayLike = Sequence[float] | npt.NDArray[np.floating[Any]]
 

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from lr_one_cycle import one_cycle_schedule
-from lr_one_cycle.lr_find import LRFindResult
 from lr_one_cycle.plots import compare_schedules, plot_curves, plot_lr_find, plot_schedule
+from lr_one_cycle.range_test import LRFindResult
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -28,7 +28,7 @@ def run_python(code: str, **env: str) -> str:
 
 def test_importing_the_package_and_plots_does_not_import_matplotlib():
     code = (
-        "import sys, lr_one_cycle, lr_one_cycle.plots, lr_one_cycle.lr_find, "
+        "import sys, lr_one_cycle, lr_one_cycle.plots, lr_one_cycle.range_test, "
         "lr_one_cycle.demo, lr_one_cycle.__main__; print('matplotlib' in sys.modules)"
     )
     assert run_python(code) == "False"

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from lr_one_cycle._schedules import lr_sweep
-from lr_one_cycle.lr_find import LRFindResult, lr_find
+from lr_one_cycle.range_test import LRFindResult, lr_find
 
 F = torch.nn.functional
 
