@@ -49,7 +49,9 @@ def r_optimizer(param_groups: Any, defaults: Any, r_class: str) -> Any:
     return ROptimizer(param_groups, defaults if isinstance(defaults, Mapping) else None)
 
 
-def one_cycle_window(scheduler: OneCycleLR, start: int, size: int) -> tuple[list[float], list[float]]:
+def one_cycle_window(
+    scheduler: OneCycleLR, start: int, size: int
+) -> tuple[list[float], list[float]]:
     """lr and momentum of steps ``start .. start+size-1`` (clipped to the schedule), flat,
     step after step: R reads them as matrices with one column per step.
 
