@@ -23,7 +23,19 @@ from typing import Any
 import numpy as np
 
 from . import _validate as v
-from ._schedules import one_cycle_schedule
+from ._schedules import (
+    cosine_annealing_schedule,
+    cyclical_values,
+    one_cycle_schedule,
+    warm_restarts_schedule,
+    warm_restarts_values,
+)
+from .cosine import (  # noqa: F401 (the classes R builds, reached as bridge attributes)
+    CosineAnnealingScheduler,
+    CosineAnnealingWarmRestarts,
+    LinearCyclicalScheduler,
+    _CyclicalScheduler,
+)
 from .one_cycle import OneCycleLR
 
 
@@ -49,24 +61,87 @@ def r_optimizer(param_groups: Any, defaults: Any, r_class: str) -> Any:
     return ROptimizer(param_groups, defaults if isinstance(defaults, Mapping) else None)
 
 
-def one_cycle_window(
-    scheduler: OneCycleLR, start: int, size: int
-) -> tuple[list[float], list[float]]:
-    """lr and momentum of steps ``start .. start+size-1`` (clipped to the schedule), flat,
-    step after step: R reads them as matrices with one column per step.
+def spec(scheduler: Any) -> dict[str, Any]:
+    """How R copies this scheduler's values into an R optimizer.
 
-    Past the end of the schedule it raises ``step()``'s own error, as the Python
+    ``ahead`` is 1 for schedulers that follow the package's step convention (the
+    constructor applies step ``position``, the next ``step()`` applies ``position + 1``)
+    and 0 for ignite's handlers (nothing written until a call, which writes event
+    ``position``). ``targets`` are the 1-based groups written, ``name`` the entry.
+    """
+    n = len(scheduler.optimizer.param_groups)
+    if isinstance(scheduler, _CyclicalScheduler):
+        index = scheduler.param_group_index
+        return {
+            "ahead": 0,
+            "position": scheduler.event_index,
+            "name": scheduler.param_name,
+            "targets": list(range(1, n + 1)) if index is None else [index + 1],
+            "momentum_key": None,
+            "verbose": False,
+        }
+    return {
+        "ahead": 1,
+        "position": scheduler.last_epoch,
+        "name": "lr",
+        "targets": list(range(1, n + 1)),
+        "momentum_key": getattr(scheduler, "momentum_key", None),
+        "verbose": getattr(scheduler, "verbose", False),
+    }
+
+
+def window(scheduler: Any, start: int, size: int) -> tuple[list[float], list[float]]:
+    """Values of positions ``start .. start+size-1`` (clipped to the schedule) for each
+    target group, flat, position after position (R reads them as matrices with one
+    column per position), and the momentum likewise (empty when none is cycled).
+
+    Past the end of a 1cycle schedule it raises ``step()``'s own error, as the Python
     scheduler would at that point.
     """
     first = v.as_count("start", start, minimum=0)
-    if first > scheduler.total_steps:
-        scheduler.last_epoch = first - 1
-        scheduler.step()
-    stop = min(first + v.as_count("size", size), scheduler.total_steps + 1)
-    steps = np.arange(first, stop, dtype=np.int64)
-    # exact=True: bitwise equal to the values the Python scheduler writes.
-    lr, momentum = scheduler._curve.values_table(steps, exact=True)
-    return lr.ravel().tolist(), momentum.ravel().tolist()
+    count = v.as_count("size", size)
+    # exact=True throughout: bitwise equal to the values the Python schedulers write.
+    if isinstance(scheduler, OneCycleLR):
+        if first > scheduler.total_steps:
+            scheduler.last_epoch = first - 1
+            scheduler.step()
+        stop = min(first + count, scheduler.total_steps + 1)
+        steps = np.arange(first, stop, dtype=np.int64)
+        lr, momentum = scheduler._curve.values_table(steps, exact=True)
+        return lr.ravel().tolist(), momentum.ravel().tolist()
+    if isinstance(scheduler, CosineAnnealingWarmRestarts):
+        t = np.arange(first, first + count, dtype=np.float64)
+        lr = warm_restarts_values(t, scheduler.base_lrs, scheduler._settings, exact=True)
+        return lr.ravel().tolist(), []
+    if isinstance(scheduler, _CyclicalScheduler):
+        events = np.arange(first, first + count, dtype=np.int64)
+        values = cyclical_values(events, scheduler._settings, exact=True)
+        n_targets = len(scheduler.optimizer_param_groups)
+        return np.repeat(values, n_targets).tolist(), []
+    raise TypeError(f"no R support for {type(scheduler).__name__}")
+
+
+def move_to(scheduler: Any, position: int) -> None:
+    """Tell the Python scheduler that the R side has reached ``position`` (before its
+    ``state_dict()`` or ``repr`` is read). Nothing is written: R holds the values."""
+    at = v.as_count("position", position, minimum=0)
+    if isinstance(scheduler, _CyclicalScheduler):
+        scheduler.event_index = at
+        return
+    scheduler.last_epoch = at
+    if isinstance(scheduler, CosineAnnealingWarmRestarts):
+        scheduler.position = at
+        scheduler._last_lr = scheduler._values()
+    else:
+        scheduler._last_lr = scheduler._curve.values_at(at)[0]
+
+
+def last_values(scheduler: Any) -> list[float]:
+    """The values the last step wrote, one per driven group (``get_last_lr()`` where the
+    scheduler has one; ignite's handlers have none, so their groups are read)."""
+    if isinstance(scheduler, _CyclicalScheduler):
+        return [float(g[scheduler.param_name]) for g in scheduler.optimizer_param_groups]
+    return list(scheduler.get_last_lr())
 
 
 def load_state(scheduler: Any, state: Any) -> None:
@@ -99,8 +174,15 @@ def one_cycle_table(
     }
 
 
-def move_to(scheduler: OneCycleLR, step: int) -> None:
-    """Tell the Python scheduler that the R side has reached ``step`` (before its
-    ``state_dict()`` or ``repr`` is read). Nothing is written: R holds the values."""
-    scheduler.last_epoch = v.as_count("step", step, minimum=0)
-    scheduler._last_lr = scheduler._curve.values_at(scheduler.last_epoch)[0]
+def cosine_table(num_events: Any, **settings: Any) -> dict[str, list[float] | list[int]]:
+    """:func:`lr_one_cycle.cosine_annealing_schedule` at events ``0 .. num_events-1``."""
+    events = np.arange(v.as_count("num_events", num_events), dtype=np.int64)
+    values = cosine_annealing_schedule(events, exact=True, **settings)
+    return {"step": events.tolist(), "lr": np.asarray(values).tolist()}
+
+
+def warm_restarts_table(total_steps: Any, **settings: Any) -> dict[str, list[float] | list[int]]:
+    """:func:`lr_one_cycle.warm_restarts_schedule` at steps ``0 .. total_steps-1``."""
+    steps = np.arange(v.as_count("total_steps", total_steps), dtype=np.int64)
+    values = warm_restarts_schedule(steps.astype(np.float64), exact=True, **settings)
+    return {"step": steps.tolist(), "lr": np.asarray(values).tolist()}

@@ -321,6 +321,54 @@ def test_resume_through_state_dict_and_last_epoch_in_r_equals_an_uninterrupted_r
     assert got == expected
 
 
+def test_cosine_family_from_r_equals_python_and_torch_bitwise(r: RWorker) -> None:
+    """SGDR and ignite's cosine annealing driving an R optimizer from R source give the
+    Python schedulers' values, and SGDR torch's."""
+    from lr_one_cycle import CosineAnnealingScheduler, CosineAnnealingWarmRestarts
+
+    got = run_r(
+        r,
+        """local({
+      optimizer <- new.env()
+      optimizer$param_groups <- list(list(lr = 0.1, momentum = 0.9), list(lr = 0.2, momentum = 0.9))
+      sgdr <- lr_cosine_annealing_warm_restarts(optimizer, T_0 = 5, T_mult = 2, eta_min = 0.001)
+      other <- new.env()
+      other$param_groups <- list(list(lr = 0.1, momentum = 0.9))
+      cosine <- lr_cosine_annealing_scheduler(other, "lr", start_value = 0.1, end_value = 0.01,
+                                              cycle_size = 7, cycle_mult = 2)
+      rows <- list()
+      for (k in 1:50) {
+        sgdr$step(); cosine$step()
+        rows[[k]] <- c(sgdr$get_last_lr(), cosine$get_last_lr())
+      }
+      unlist(rows)
+    })""",
+    )
+    sgdr_opt = python_groups("sgd", [0.1, 0.2])
+    sgdr = CosineAnnealingWarmRestarts(sgdr_opt, T_0=5.0, T_mult=2.0, eta_min=0.001)
+    cosine_opt = python_groups("sgd", [0.1])
+    cosine = CosineAnnealingScheduler(
+        cosine_opt, "lr", start_value=0.1, end_value=0.01, cycle_size=7.0, cycle_mult=2.0
+    )
+    torch_opt = torch.optim.SGD(
+        [{"params": [torch.zeros(1)], "lr": x} for x in (0.1, 0.2)], lr=0.1, momentum=0.9
+    )
+    reference = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        torch_opt, T_0=5, T_mult=2, eta_min=0.001
+    )
+    expected: list[float] = []
+    torch_expected: list[float] = []
+    for _ in range(50):
+        sgdr.step()
+        cosine.step()
+        torch_opt.step()
+        reference.step()
+        expected += [*sgdr.get_last_lr(), cosine_opt.param_groups[0]["lr"]]
+        torch_expected += reference.get_last_lr()
+    assert got == expected
+    assert [x for i, x in enumerate(got) if i % 3 != 2] == torch_expected
+
+
 # --------------------------------------------------------------------------- errors
 
 BAD = [

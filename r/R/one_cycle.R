@@ -94,5 +94,5 @@ lr_one_cycle <- function(optimizer,
     div_factor = div_factor, final_div_factor = final_div_factor,
     three_phase = three_phase, last_epoch = last_epoch, verbose = verbose
   )
-  new_scheduler(optimizer, "OneCycleLR", settings, window = bridge()$one_cycle_window)
+  new_scheduler(optimizer, "OneCycleLR", settings)
 }

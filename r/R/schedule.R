@@ -36,7 +36,7 @@ schedule_frame <- function(columns, title) {
   frame <- data.frame(
     step = as.integer(unlist(columns$step)),
     lr = as.numeric(unlist(columns$lr)),
-    momentum = as.numeric(unlist(columns$momentum))
+    momentum = if (is.null(columns$momentum)) NA_real_ else as.numeric(unlist(columns$momentum))
   )
   structure(frame, class = c("lronecycle_schedule", "data.frame"), title = title)
 }
@@ -46,7 +46,8 @@ schedule_frame <- function(columns, title) {
 #' Base-graphics plot of the learning rate and, when it varies, the momentum against
 #' the step.
 #'
-#' @param x A schedule from [one_cycle_schedule()].
+#' @param x A schedule from [one_cycle_schedule()], [cosine_schedule()] or
+#'   [warm_restarts_schedule()].
 #' @param ... Passed to [graphics::plot()] for both panels.
 #' @return `x`, invisibly.
 #' @examples

@@ -9,7 +9,7 @@
 # The objects are environments of closures rather than R6 classes: R6 instances carry
 # their methods without bytecode, which costs several microseconds on every $step().
 
-new_scheduler <- function(optimizer, python_class, settings, window) {
+new_scheduler <- function(optimizer, python_class, settings, entries = character()) {
   if (inherits(optimizer, "python.builtin.object")) {
     py <- py_call(do.call(bridge()[[python_class]], c(list(optimizer), py_args(settings))))
     return(python_optimizer_scheduler(py, optimizer))
@@ -20,15 +20,16 @@ new_scheduler <- function(optimizer, python_class, settings, window) {
       "so a scheduler could not update its param_groups"
     ), python_type = "TypeError"))
   }
-  stand_in <- py_call(r_stand_in(optimizer))
+  stand_in <- py_call(r_stand_in(optimizer, entries))
   py <- py_call(do.call(bridge()[[python_class]], c(list(stand_in), py_args(settings))))
-  r_optimizer_scheduler(py, optimizer, window)
+  r_optimizer_scheduler(py, optimizer)
 }
 
-# What Python needs to know of an R optimizer: its groups' lr, momentum and betas, and
-# which of those its defaults name (torch's rule for what to cycle).
-r_stand_in <- function(optimizer) {
-  wanted <- c("lr", "momentum", "betas")
+# What Python needs to know of an R optimizer: the entries of its groups a scheduler
+# reads or writes (lr, momentum, betas, initial_lr, and `entries`), and which of them
+# its defaults name (torch's rule for what to cycle).
+r_stand_in <- function(optimizer, entries = character()) {
+  wanted <- unique(c("lr", "momentum", "betas", "initial_lr", entries))
   plain <- function(x) {
     if (!is.list(x) || is.null(names(x))) {
       return(x)
@@ -68,14 +69,21 @@ scheduler_object <- function(py, optimizer, kind, sync, step_index) {
 }
 
 python_optimizer_scheduler <- function(py, optimizer) {
+  spec <- bridge()$spec(py)
+  # ignite's handlers count calls (event_index); last_epoch is the last event written.
+  step_index <- if (spec$ahead == 1L) {
+    function() py$last_epoch
+  } else {
+    function() py$event_index - 1L
+  }
   self <- scheduler_object(py, optimizer, "lronecycle_python_optimizer",
-                           sync = function() NULL, step_index = function() py$last_epoch)
+                           sync = function() NULL, step_index = step_index)
   py_step <- py$step
   self$step <- function() {
     py_call(py_step())
     invisible(self)
   }
-  self$get_last_lr <- function() as.numeric(py$get_last_lr())
+  self$get_last_lr <- function() as.numeric(bridge()$last_values(py))
   self$load_state_dict <- function(state_dict) {
     py_call(bridge()$load_state(py, state_dict))
     invisible(self)
@@ -83,62 +91,72 @@ python_optimizer_scheduler <- function(py, optimizer) {
   self
 }
 
-r_optimizer_scheduler <- function(py, optimizer, window) {
+r_optimizer_scheduler <- function(py, optimizer) {
+  spec <- bridge()$spec(py)
   n <- length(optimizer$param_groups)
+  targets <- as.integer(spec$targets)
+  name <- spec$name
+  ahead <- as.integer(spec$ahead)
   # 0: no momentum to cycle, 1: "momentum", 2: the first of "betas".
-  key <- match(py$momentum_key %||% "", c("momentum", "betas"), nomatch = 0L)
-  verbose <- py$verbose
-  k <- 0L # the last step applied
-  first <- 0L # the step in column 1 of the window
+  key <- match(spec$momentum_key %||% "", c("momentum", "betas"), nomatch = 0L)
+  verbose <- isTRUE(spec$verbose)
+  k <- 0L # R's position: the last step applied, or ignite's event count
+  first <- 0L # the position in column 1 of the window
   size <- 0L
-  lr <- momentum <- last_lr <- NULL
+  values <- momentum <- last_values <- NULL
 
   fetch <- function(at) {
-    values <- py_call(window(py, at, max(64L, 65536L %/% n)))
-    lr <<- matrix(values[[1]], nrow = n)
-    momentum <<- matrix(values[[2]], nrow = n)
+    fetched <- py_call(bridge()$window(py, at, max(64L, 65536L %/% length(targets))))
+    values <<- matrix(as.numeric(fetched[[1]]), nrow = length(targets))
+    if (key > 0L) momentum <<- matrix(as.numeric(fetched[[2]]), nrow = length(targets))
     first <<- as.integer(at)
-    size <<- ncol(lr)
+    size <<- ncol(values)
   }
   apply_column <- function(j) {
-    write_step(optimizer, n, key, lr, momentum, j)
-    last_lr <<- lr[, j]
+    write_step(optimizer, n, targets, name, key, values, momentum, j)
+    last_values <<- values[, j]
   }
+  # Jumps to position `at`; schedulers following the step convention write its values.
   move <- function(at) {
-    fetch(at)
-    apply_column(1L)
+    if (ahead == 1L) {
+      fetch(at)
+      apply_column(1L)
+    } else {
+      size <<- 0L
+    }
     k <<- as.integer(at)
   }
 
   self <- scheduler_object(py, optimizer, "lronecycle_r_optimizer",
                            sync = function() bridge()$move_to(py, k),
-                           step_index = function() k)
+                           step_index = function() k - 1L + ahead)
   self$step <- function() {
-    j <- k - first + 2L
+    at <- k + ahead
+    j <- at - first + 1L
     if (j > size) {
-      fetch(k + 1L)
+      fetch(at)
       j <- 1L
     }
     apply_column(j)
     k <<- k + 1L
     if (verbose) {
-      cat(sprintf("Adjusting learning rate of group %d to %.4e.\n", seq_len(n) - 1L, last_lr),
+      cat(sprintf("Adjusting learning rate of group %d to %.4e.\n", targets - 1L, last_values),
           sep = "")
     }
     invisible(self)
   }
-  self$get_last_lr <- function() last_lr
+  self$get_last_lr <- function() last_values
   self$load_state_dict <- function(state_dict) {
     py_call(bridge()$load_state(py, state_dict))
-    move(py$last_epoch)
+    move(bridge()$spec(py)$position)
     invisible(self)
   }
-  move(py$last_epoch)
+  move(spec$position)
   self
 }
 
-# Column j of the windows into the R optimizer's groups.
-write_step <- function(optimizer, n, key, lr, momentum, j) {
+# Column j of the windows into the target groups of the R optimizer.
+write_step <- function(optimizer, n, targets, name, key, values, momentum, j) {
   groups <- optimizer$param_groups
   if (length(groups) != n) {
     # The Python scheduler's own check, made here because a step calls no Python.
@@ -148,13 +166,14 @@ write_step <- function(optimizer, n, key, lr, momentum, j) {
     ), python_type = "ValueError"))
   }
   # One group at a time: modifying a group held in a local is R's cheapest update.
-  for (i in seq_len(n)) {
+  for (t in seq_along(targets)) {
+    i <- targets[[t]]
     group <- groups[[i]]
-    group$lr <- lr[i, j]
+    group[[name]] <- values[t, j]
     if (key == 1L) {
-      group$momentum <- momentum[i, j]
+      group$momentum <- momentum[t, j]
     } else if (key == 2L) {
-      group$betas[[1L]] <- momentum[i, j]
+      group$betas[[1L]] <- momentum[t, j]
     }
     groups[[i]] <- group
   }
