@@ -15,6 +15,20 @@ demo: setup
 test: setup
 	$(PY) -m ruff check lr_one_cycle tests benchmarks
 	$(PY) -m pytest -q
+	$(MAKE) --no-print-directory test-r vignettes
+
+# The R package's own tests as R CMD check runs them, after it has checked the code,
+# the Rd files and the examples (vignettes: see `vignettes`).
+test-r: setup
+	rm -rf out/r-check && mkdir -p out/r-check
+	cd out/r-check && R CMD build --no-build-vignettes --no-manual $(CURDIR)/r >build.log 2>&1 \
+	  || { cat build.log; exit 1; }
+	cd out/r-check && R CMD check --no-manual --ignore-vignettes lronecycle_*.tar.gz
+
+# Renders the R package's vignette and the cross-language one to HTML next to their
+# sources; a failing chunk (or a value that differs between R and Python) fails it.
+vignettes: setup
+	Rscript -e 'for (f in c("r/vignettes/lronecycle.Rmd", "vignettes/cross_language.Rmd")) rmarkdown::render(f, quiet = TRUE)'
 
 lint: setup
 	$(PY) -m ruff check lr_one_cycle tests benchmarks
@@ -22,6 +36,7 @@ lint: setup
 bench: setup
 	$(PY) benchmarks/bench_one_cycle.py
 	$(PY) benchmarks/bench_cosine.py
+	$(PY) benchmarks/bench_r.py
 
 clean:
 	rm -rf .venv .rlib out .pytest_cache .hypothesis

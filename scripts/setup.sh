@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian machine (and a no-op on a ready one):
-#   1. Debian packages: R, reticulate, testthat, R6, knitr, rmarkdown, pandoc;
+#   1. Debian packages: R, reticulate, testthat, R6, knitr, rmarkdown, pandoc, and
+#      roxygen2 (regenerates r/man and r/NAMESPACE from the R sources);
 #   2. a virtual environment in .venv: torch 2.13.0 (CPU wheel) first, then the
 #      package and its test/demo extras, all constrained to that torch so that
 #      nothing pulls a CUDA build;
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 apt_packages=(r-base-core r-cran-reticulate r-cran-testthat r-cran-r6 r-cran-knitr
-              r-cran-rmarkdown pandoc)
+              r-cran-rmarkdown pandoc r-cran-roxygen2)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,7 +37,7 @@ if [ "$(cat .venv/.setup-stamp 2>/dev/null)" != "$py_inputs" ]; then
 fi
 
 if [ -d r ] && [ -f r/DESCRIPTION ]; then
-  r_inputs=$(find r -type f -not -path '*/.Rproj.user/*' | sort | xargs cat | sha256sum | cut -c1-16)
+  r_inputs=$(find r -type f -not -path '*/.Rproj.user/*' -not -name '*.html' | sort | xargs cat | sha256sum | cut -c1-16)
   if [ "$(cat .rlib/.setup-stamp 2>/dev/null)" != "$r_inputs" ]; then
     echo "setup: installing the R package into .rlib"
     mkdir -p .rlib

@@ -1,0 +1,98 @@
+#' 1cycle learning-rate (and momentum) scheduler
+#'
+#' R torch's `lr_one_cycle()`, plus torch's `three_phase`: the 1cycle policy of
+#' Smith & Topin, stepped once per batch. The values are computed by the Python
+#' package `lr_one_cycle` and are bitwise equal to Python's `lr_one_cycle.OneCycleLR`
+#' and, on steps `0 .. total_steps - 1`, to `torch.optim.lr_scheduler.OneCycleLR`
+#' (R torch's own `lr_one_cycle()` anneals with cosine even when asked for `"linear"`;
+#' this one does not).
+#'
+#' The step convention is the Python package's (stated once in
+#' `lr_one_cycle/_schedules.py`): step `k` holds the values of the `(k+1)`-th
+#' optimizer update; the constructor applies step 0, the `k`-th `$step()` applies step
+#' `k`, and `$last_epoch` is the last step applied. The `total_steps`-th `$step()`
+#' holds the final value; one more raises an error.
+#'
+#' @section Optimizers:
+#' * A Python torch optimizer reached through reticulate
+#'   (`torch <- reticulate::import("torch")`): the Python scheduler drives it.
+#' * An optimizer that lives in R, shaped like R torch's: an R6 object or an
+#'   environment whose `param_groups` is a list of lists, each with `lr` and, to cycle
+#'   the momentum, `momentum` or `betas` (the first beta is cycled); `defaults`, when
+#'   present, decides which of the two is cycled, as in torch. The values are written
+#'   into those lists; `$step()` makes no call into Python (values come a window of
+#'   steps at a time). Any number of groups works with the default `max_momentum`.
+#'
+#' @section The scheduler object:
+#' * `$step()` applies the next step (returns the scheduler, invisibly).
+#' * `$get_last_lr()` gives the learning rates of the last step, one per group.
+#' * `$state_dict()` gives the position and settings as a named list (it can be
+#'   saved with `saveRDS()`); `$load_state_dict(state)` restores it after checking
+#'   it was saved for the same schedule, and re-applies that step's values.
+#' * `$last_epoch` is the last step applied (read-only).
+#' * `print()` shows the settings and the position.
+#'
+#' @param optimizer A Python torch optimizer, or an R optimizer (see Optimizers).
+#' @param max_lr Peak learning rate: one value, or one per parameter group.
+#' @param total_steps Length of the schedule (a whole number), or `NULL` to use
+#'   `epochs * steps_per_epoch`. When all three are given they must agree.
+#' @param epochs,steps_per_epoch Whole numbers whose product is the length, used
+#'   when `total_steps` is `NULL`.
+#' @param pct_start Fraction of the steps spent increasing the learning rate.
+#' @param anneal_strategy `"cos"` or `"linear"`.
+#' @param cycle_momentum If `TRUE`, the momentum (or first beta) moves opposite to
+#'   the learning rate between `max_momentum` and `base_momentum`.
+#' @param base_momentum,max_momentum Momentum at the peak and at the ends of the
+#'   cycle: one value, or one per parameter group.
+#' @param div_factor `initial_lr = max_lr / div_factor`.
+#' @param final_div_factor `min_lr = initial_lr / final_div_factor`.
+#' @param last_epoch `-1` to start, or the step to resume at (the `$last_epoch` of
+#'   the scheduler being resumed).
+#' @param verbose If `TRUE`, print each learning rate applied.
+#' @param three_phase If `TRUE`, the paper's three phases (warm-up, mirror-image
+#'   cool-down, annihilation) instead of fastai's two.
+#' @return A scheduler object (see The scheduler object).
+#' @seealso [one_cycle_schedule()] for the values as a data frame,
+#'   [lronecycle_error] for the errors.
+#' @examples
+#' # An R optimizer shaped like R torch's optim_sgd(lr = 0.1, momentum = 0.9):
+#' optimizer <- new.env()
+#' optimizer$param_groups <- list(list(lr = 0.1, momentum = 0.9))
+#' optimizer$defaults <- list(lr = 0.1, momentum = 0.9)
+#' data_loader <- seq_len(25)
+#' scheduler <- lr_one_cycle(optimizer,
+#'   max_lr = 0.01, steps_per_epoch = length(data_loader), epochs = 10
+#' )
+#' for (epoch in 1:10) {
+#'   for (batch in data_loader) {
+#'     scheduler$step()
+#'   }
+#' }
+#' scheduler$last_epoch
+#' optimizer$param_groups[[1]]$lr
+#' @export
+lr_one_cycle <- function(optimizer,
+                         max_lr,
+                         total_steps = NULL,
+                         epochs = NULL,
+                         steps_per_epoch = NULL,
+                         pct_start = 0.3,
+                         anneal_strategy = "cos",
+                         cycle_momentum = TRUE,
+                         base_momentum = 0.85,
+                         max_momentum = 0.95,
+                         div_factor = 25,
+                         final_div_factor = 10000,
+                         last_epoch = -1,
+                         verbose = FALSE,
+                         three_phase = FALSE) {
+  settings <- list(
+    max_lr = max_lr, total_steps = total_steps, epochs = epochs,
+    steps_per_epoch = steps_per_epoch, pct_start = pct_start,
+    anneal_strategy = anneal_strategy, cycle_momentum = cycle_momentum,
+    base_momentum = base_momentum, max_momentum = max_momentum,
+    div_factor = div_factor, final_div_factor = final_div_factor,
+    three_phase = three_phase, last_epoch = last_epoch, verbose = verbose
+  )
+  new_scheduler(optimizer, "OneCycleLR", settings)
+}

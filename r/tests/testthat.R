@@ -1,0 +1,4 @@
+library(testthat)
+library(lronecycle)
+
+test_check("lronecycle")

@@ -1,0 +1,261 @@
+test_that("the R documentation example runs as written, with R doubles as counts", {
+  skip_if_no_python()
+  optimizer <- sgd(lrs = 0.1, momentum = 0.9)
+  data_loader <- seq_len(25)
+  epochs <- 10
+  scheduler <- lr_one_cycle(optimizer,
+    max_lr = 0.01, steps_per_epoch = length(data_loader),
+    epochs = 10
+  )
+  for (i in 1:epochs) {
+    for (batch in data_loader) scheduler$step()
+  }
+  expect_identical(scheduler$last_epoch, 250L)
+  reference <- python_reference(0.1, "momentum", 250, max_lr = 0.01, total_steps = 250)
+  expect_identical(group_values(optimizer), reference[[251]])
+})
+
+test_that("an R optimizer gets the Python scheduler's values bitwise at every step", {
+  skip_if_no_python()
+  cases <- list(
+    list(max_lr = c(0.01, 0.05), total_steps = 37, pct_start = 0.25),
+    list(max_lr = c(0.3, 0.2, 0.1), total_steps = 20, anneal_strategy = "linear"),
+    list(max_lr = 0.02, total_steps = 50, three_phase = TRUE, div_factor = 10),
+    list(max_lr = 1, epochs = 3, steps_per_epoch = 7, base_momentum = c(0.8, 0.7),
+         max_momentum = 0.99, final_div_factor = 100)
+  )
+  for (case in cases) {
+    lrs <- seq(0.1, by = 0.1, length.out = max(2L, length(case$max_lr)))
+    steps <- case$total_steps %||% (case$epochs * case$steps_per_epoch)
+    optimizer <- sgd(lrs)
+    scheduler <- do.call(lr_one_cycle, c(list(optimizer), case))
+    reference <- do.call(python_reference, c(list(lrs, "momentum", steps), case))
+    expect_identical(r_run(optimizer, scheduler, steps), reference)
+  }
+})
+
+test_that("an Adam-like R optimizer cycles betas[1] and keeps betas[2]", {
+  skip_if_no_python()
+  optimizer <- adam(lrs = c(0.001, 0.002))
+  scheduler <- lr_one_cycle(optimizer, max_lr = c(0.01, 0.02), total_steps = 30,
+                            anneal_strategy = "linear", three_phase = TRUE)
+  rows <- r_run(optimizer, scheduler, 30, key = "betas")
+  reference <- python_reference(c(0.001, 0.002), "betas", 30, max_lr = c(0.01, 0.02),
+                                total_steps = 30, anneal_strategy = "linear",
+                                three_phase = TRUE)
+  expect_identical(rows, reference)
+  expect_identical(optimizer$param_groups[[2]]$betas[[2]], 0.999)
+})
+
+test_that("two groups work with the default max_momentum (R torch's fails there)", {
+  skip_if_no_python()
+  optimizer <- sgd(lrs = c(0.1, 0.2))
+  scheduler <- lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 10)
+  scheduler$step()
+  expect_length(scheduler$get_last_lr(), 2L)
+  expect_identical(group_values(optimizer)$momentum[[1]], group_values(optimizer)$momentum[[2]])
+})
+
+test_that("cycle_momentum = FALSE leaves the momentum alone", {
+  skip_if_no_python()
+  optimizer <- sgd(lrs = 0.1, momentum = 0.5)
+  scheduler <- lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 10, cycle_momentum = FALSE)
+  for (i in 1:5) scheduler$step()
+  expect_identical(optimizer$param_groups[[1]]$momentum, 0.5)
+})
+
+test_that("a Python torch optimizer matches torch's OneCycleLR on steps 0..T-1", {
+  skip_if_no_torch()
+  torch <- reticulate::import("torch")
+  make <- function() {
+    torch$manual_seed(0L)
+    model <- torch$nn$Linear(3L, 1L)
+    torch$optim$SGD(list(
+      list(params = list(model$weight), lr = 0.1),
+      list(params = list(model$bias), lr = 0.2)
+    ), lr = 0.1, momentum = 0.9)
+  }
+  ours_opt <- make()
+  torch_opt <- make()
+  ours <- lr_one_cycle(ours_opt, max_lr = c(0.01, 0.02), total_steps = 40, pct_start = 0.2)
+  theirs <- torch$optim$lr_scheduler$OneCycleLR(torch_opt, max_lr = c(0.01, 0.02),
+                                                total_steps = 40L, pct_start = 0.2)
+  expect_s3_class(ours, "lronecycle_python_optimizer")
+  for (k in 0:39) {
+    if (k > 0) {
+      ours_opt$step()
+      torch_opt$step()
+      ours$step()
+      theirs$step()
+    }
+    expect_identical(group_values(ours_opt), group_values(torch_opt))
+    expect_identical(ours$get_last_lr(), as.numeric(theirs$get_last_lr()))
+  }
+  expect_identical(ours$last_epoch, 39L)
+})
+
+test_that("state_dict()/load_state_dict() resume bitwise, also after saveRDS()", {
+  skip_if_no_python()
+  settings <- list(max_lr = c(0.01, 0.03), total_steps = 40, three_phase = TRUE)
+  straight_opt <- sgd(c(0.1, 0.2))
+  straight <- do.call(lr_one_cycle, c(list(straight_opt), settings))
+  expected <- r_run(straight_opt, straight, 40)
+
+  first_opt <- sgd(c(0.1, 0.2))
+  first <- do.call(lr_one_cycle, c(list(first_opt), settings))
+  for (i in 1:17) first$step()
+  file <- tempfile(fileext = ".rds")
+  saveRDS(first$state_dict(), file)
+
+  resumed_opt <- sgd(c(0.1, 0.2))
+  resumed <- do.call(lr_one_cycle, c(list(resumed_opt), settings))
+  resumed$load_state_dict(readRDS(file))
+  expect_identical(resumed$last_epoch, 17L)
+  expect_identical(r_run(resumed_opt, resumed, 23), expected[18:41])
+})
+
+test_that("a single-group state dict survives R's list simplification", {
+  skip_if_no_python()
+  first <- lr_one_cycle(sgd(), max_lr = 0.01, total_steps = 10)
+  first$step()
+  state <- first$state_dict()
+  expect_identical(state$max_lrs, 0.01)
+  second <- lr_one_cycle(sgd(), max_lr = 0.01, total_steps = 10)
+  second$load_state_dict(state)
+  expect_identical(second$last_epoch, 1L)
+})
+
+test_that("state_dict()/load_state_dict() resume a Python torch optimizer", {
+  skip_if_no_torch()
+  torch <- reticulate::import("torch")
+  make <- function() torch$optim$SGD(list(torch$zeros(1L)), lr = 0.1, momentum = 0.9)
+  first <- lr_one_cycle(make(), max_lr = 0.01, total_steps = 20)
+  for (i in 1:9) first$step()
+  second_opt <- make()
+  second <- lr_one_cycle(second_opt, max_lr = 0.01, total_steps = 20)
+  second$load_state_dict(first$state_dict())
+  first$step()
+  second$step()
+  expect_identical(second$last_epoch, 10L)
+  expect_identical(second$get_last_lr(), first$get_last_lr())
+})
+
+test_that("last_epoch = k resumes exactly at step k", {
+  skip_if_no_python()
+  straight_opt <- sgd()
+  expected <- r_run(straight_opt, lr_one_cycle(straight_opt, max_lr = 0.01, total_steps = 30), 30)
+  resumed_opt <- sgd()
+  resumed <- lr_one_cycle(resumed_opt, max_lr = 0.01, total_steps = 30, last_epoch = 12)
+  expect_identical(resumed$last_epoch, 12L)
+  expect_identical(r_run(resumed_opt, resumed, 18), expected[13:31])
+})
+
+test_that("the T-th step holds the final value and one more is an error", {
+  skip_if_no_python()
+  optimizer <- sgd()
+  scheduler <- lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 5)
+  for (i in 1:5) scheduler$step()
+  before <- optimizer$param_groups
+  expect_error(
+    scheduler$step(),
+    paste0("step() beyond the end of the schedule: total_steps=5 were configured and 5 ",
+           "steps have been taken (the 5th step() holds the final value); last_epoch stays 5"),
+    fixed = TRUE, class = "lronecycle_error"
+  )
+  expect_identical(scheduler$last_epoch, 5L)
+  expect_identical(optimizer$param_groups, before)
+})
+
+test_that("bad arguments raise Python's sentence before the optimizer changes", {
+  skip_if_no_python()
+  cases <- list(
+    list(list(total_steps = 100.5), "total_steps must be a positive integer, got 100.5"),
+    list(list(total_steps = 0), "total_steps must be a positive integer, got 0.0"),
+    list(list(total_steps = "10"),
+         "total_steps must be a positive integer, got '10' of type str"),
+    list(list(), paste("the schedule length is missing: give total_steps, or both epochs",
+                       "and steps_per_epoch (epochs and steps_per_epoch not given)")),
+    list(list(epochs = 2), paste("the schedule length is missing: give total_steps, or both",
+                                 "epochs and steps_per_epoch (steps_per_epoch not given)")),
+    list(list(total_steps = 10, epochs = 2, steps_per_epoch = 4),
+         "total_steps (10) disagrees with epochs * steps_per_epoch (8); give one or the other"),
+    list(list(total_steps = 10, pct_start = 1.5), "pct_start must be a number in [0, 1], got 1.5"),
+    list(list(total_steps = 10, anneal_strategy = "cosine"),
+         "anneal_strategy must be 'cos' or 'linear', got 'cosine'"),
+    list(list(total_steps = 10, max_lr = c(0.1, 0.2, 0.3)),
+         "max_lr must be a single value or one value per parameter group (2), got 3 values"),
+    list(list(total_steps = 10, max_momentum = 1.5),
+         "max_momentum must be a number in [0, 1], got 1.5"),
+    list(list(total_steps = 10, three_phase = NA),
+         "three_phase must be True or False, got nan of type float"),
+    list(list(total_steps = 10, last_epoch = 11),
+         "last_epoch must be -1 (start) or a step in 0..10 (total_steps=10), got 11")
+  )
+  for (case in cases) {
+    optimizer <- sgd(c(0.1, 0.2))
+    before <- optimizer$param_groups
+    args <- utils::modifyList(list(optimizer, max_lr = 0.01), case[[1]])
+    expect_error(do.call(lr_one_cycle, args), case[[2]], fixed = TRUE,
+                 class = "lronecycle_error")
+    expect_identical(optimizer$param_groups, before)
+  }
+})
+
+test_that("the error is a classed condition and the session carries on", {
+  skip_if_no_python()
+  error <- tryCatch(lr_one_cycle(sgd(), max_lr = -1, total_steps = 10),
+                    lronecycle_error = function(e) e)
+  expect_identical(conditionMessage(error), "max_lr must be a finite number >= 0, got -1.0")
+  expect_identical(error$python_type, "ValueError")
+  expect_false(grepl("Traceback", conditionMessage(error), fixed = TRUE))
+  expect_s3_class(lr_one_cycle(sgd(), max_lr = 1, total_steps = 10), "lronecycle_scheduler")
+})
+
+test_that("optimizers R cannot drive are refused with the shared message", {
+  skip_if_no_python()
+  expect_error(lr_one_cycle(new.env(), max_lr = 0.1, total_steps = 10),
+    "optimizer must be an optimizer (an object with a param_groups list of dicts), got environment",
+    fixed = TRUE, class = "lronecycle_error")
+  expect_error(lr_one_cycle(list(param_groups = list(list(lr = 0.1))), 0.1, 10),
+    "optimizer must be an environment or an R6 object, got a list", fixed = TRUE,
+    class = "lronecycle_error")
+  missing_lr <- new.env()
+  missing_lr$param_groups <- list(list(momentum = 0.9))
+  expect_error(lr_one_cycle(missing_lr, max_lr = 0.1, total_steps = 10),
+    "optimizer.param_groups[0] has no 'lr' entry", fixed = TRUE, class = "lronecycle_error")
+  no_momentum <- new.env()
+  no_momentum$param_groups <- list(list(lr = 0.1))
+  expect_error(lr_one_cycle(no_momentum, max_lr = 0.1, total_steps = 10),
+    "cycle_momentum=True needs an optimizer with 'momentum' or 'betas'", fixed = TRUE,
+    class = "lronecycle_error")
+})
+
+test_that("load_state_dict() refuses another schedule and changes nothing", {
+  skip_if_no_python()
+  optimizer <- sgd()
+  scheduler <- lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 20)
+  scheduler$step()
+  before <- optimizer$param_groups
+  other <- lr_one_cycle(sgd(), max_lr = 0.02, total_steps = 20)
+  expect_error(scheduler$load_state_dict(other$state_dict()),
+    "state_dict was saved for another schedule; these settings differ: max_lrs",
+    fixed = TRUE, class = "lronecycle_error")
+  expect_identical(optimizer$param_groups, before)
+  expect_identical(scheduler$last_epoch, 1L)
+})
+
+test_that("last_epoch is read-only and print() shows the position", {
+  skip_if_no_python()
+  scheduler <- lr_one_cycle(sgd(), max_lr = 0.01, total_steps = 20)
+  for (i in 1:3) scheduler$step()
+  expect_error(scheduler$last_epoch <- 5, "last_epoch is read-only", class = "lronecycle_error")
+  expect_output(print(scheduler), "driving an R optimizer")
+  expect_output(print(scheduler), "OneCycleLR(total_steps=20", fixed = TRUE)
+  expect_output(print(scheduler), "last_epoch=3", fixed = TRUE)
+})
+
+test_that("verbose = TRUE reports each learning rate applied", {
+  skip_if_no_python()
+  scheduler <- lr_one_cycle(sgd(), max_lr = 0.01, total_steps = 20, verbose = TRUE)
+  expect_output(scheduler$step(), "Adjusting learning rate of group 0 to", fixed = TRUE)
+})

@@ -1,0 +1,475 @@
+"""The R package ``lronecycle`` gives Python's values and Python's error sentences.
+
+R code is given as R source text (so R's ``100`` really is an R double) and run through
+rpy2 (in ``tests/r_worker.py``, a process of its own: see there why) or by ``Rscript``;
+its values are compared with ``==`` to those of ``lr_one_cycle.OneCycleLR`` and of
+torch's ``OneCycleLR`` computed here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lr_one_cycle import OneCycleLR
+
+pytest.importorskip("rpy2")
+torch = pytest.importorskip("torch")
+
+ROOT = Path(__file__).resolve().parents[1]
+R_ENV = {"R_LIBS": str(ROOT / ".rlib"), "RETICULATE_PYTHON": sys.executable}
+
+
+class RWorker:
+    """Sends R source to ``r_worker.py`` (rpy2) and reads back its result."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("r_worker.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **R_ENV},
+        )
+        assert self.read() == {"ready": True}
+
+    def read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        assert line, f"the R worker stopped (exit status {self.process.poll()})"
+        return json.loads(line)
+
+    def run(self, source: str) -> list[Any]:
+        assert self.process.stdin is not None
+        self.process.stdin.write(json.dumps({"source": source}) + "\n")
+        self.process.stdin.flush()
+        reply = self.read()
+        if "error" in reply:
+            raise AssertionError(f"R failed: {reply['error']}")
+        return reply["values"]
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def r() -> Iterator[RWorker]:
+    worker = RWorker()
+    yield worker
+    worker.close()
+
+
+def run_r(r: RWorker, source: str) -> list[float]:
+    return [float.fromhex(x) for x in r.run(source)]
+
+
+# --------------------------------------------------------------------------- R source
+
+
+def r_value(value: Any) -> str:
+    """An R literal for ``value``; floats in hexadecimal, which R parses exactly."""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, int):
+        return str(value)  # an R double, as a user would type it
+    if isinstance(value, float):
+        return value.hex() if not value.is_integer() else repr(value)
+    if isinstance(value, (list, tuple)):
+        return "c(" + ", ".join(r_value(x) for x in value) + ")"
+    raise TypeError(f"no R literal for {value!r}")
+
+
+def r_arguments(kwargs: dict[str, Any]) -> str:
+    return ", ".join(f"{k} = {r_value(v)}" for k, v in kwargs.items())
+
+
+def r_groups(kind: str, lrs: list[float]) -> tuple[str, str]:
+    """R source of the param_groups and defaults of an SGD- or Adam-like R optimizer."""
+    extra = "momentum = 0.9" if kind == "sgd" else "betas = c(0.9, 0.999)"
+    groups = ", ".join(f"list(params = list(), lr = {r_value(lr)}, {extra})" for lr in lrs)
+    return f"list({groups})", f"list(lr = {r_value(lrs[0])}, {extra})"
+
+
+R_VALUES = """
+values <- function(optimizer) unlist(lapply(optimizer$param_groups, function(g) {
+  c(g$lr, if (is.null(g$betas)) g$momentum else g$betas[[1]])
+}))
+"""
+
+
+def r_program(kind: str, lrs: list[float], kwargs: dict[str, Any], steps: int) -> str:
+    """R source: build an R optimizer and a scheduler, step ``steps`` times, and return
+    every (lr, momentum) of every group at steps 0..steps, flattened."""
+    groups, defaults = r_groups(kind, lrs)
+    return f"""local({{
+  {R_VALUES}
+  optimizer <- new.env()
+  optimizer$param_groups <- {groups}
+  optimizer$defaults <- {defaults}
+  scheduler <- lr_one_cycle(optimizer, {r_arguments(kwargs)})
+  rows <- list(values(optimizer))
+  for (k in seq_len({steps})) {{
+    scheduler$step()
+    rows[[k + 1]] <- values(optimizer)
+  }}
+  unlist(rows)
+}})"""
+
+
+def r_torch_program(kind: str, lrs: list[float], kwargs: dict[str, Any], steps: int) -> str:
+    """The same with a Python torch optimizer built from R through reticulate."""
+    opt = "SGD" if kind == "sgd" else "Adam"
+    extra = ", momentum = 0.9" if kind == "sgd" else ""
+    groups = ", ".join(f"list(params = list(torch$zeros(1L)), lr = {r_value(x)})" for x in lrs)
+    return f"""local({{
+  {R_VALUES}
+  torch <- reticulate::import("torch")
+  optimizer <- torch$optim${opt}(list({groups}), lr = 0.1{extra})
+  scheduler <- lr_one_cycle(optimizer, {r_arguments(kwargs)})
+  rows <- list(values(optimizer))
+  for (k in seq_len({steps})) {{
+    scheduler$step()
+    rows[[k + 1]] <- values(optimizer)
+  }}
+  unlist(rows)
+}})"""
+
+
+# --------------------------------------------------------------------------- Python
+
+
+def python_groups(kind: str, lrs: list[float]) -> SimpleNamespace:
+    extra: dict[str, Any] = {"momentum": 0.9} if kind == "sgd" else {"betas": (0.9, 0.999)}
+    return SimpleNamespace(
+        param_groups=[{"lr": lr, **extra} for lr in lrs], defaults={"lr": lrs[0], **extra}
+    )
+
+
+def flat_values(groups: list[dict[str, Any]]) -> list[float]:
+    out: list[float] = []
+    for g in groups:
+        out += [float(g["lr"]), float(g["betas"][0] if "betas" in g else g["momentum"])]
+    return out
+
+
+def python_values(kind: str, lrs: list[float], kwargs: dict[str, Any], steps: int) -> list[float]:
+    """What lr_one_cycle.OneCycleLR writes, with the arguments as R sends them."""
+    optimizer = python_groups(kind, lrs)
+    as_sent = {
+        k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in kwargs.items()
+    }
+    scheduler = OneCycleLR(optimizer, **as_sent)
+    rows = flat_values(optimizer.param_groups)
+    for _ in range(steps):
+        scheduler.step()
+        rows += flat_values(optimizer.param_groups)
+    return rows
+
+
+def torch_values(kind: str, lrs: list[float], kwargs: dict[str, Any], steps: int) -> list[float]:
+    """torch's OneCycleLR on steps 0..steps (steps < total_steps)."""
+    params = [{"params": [torch.zeros(1)], "lr": lr} for lr in lrs]
+    if kind == "sgd":
+        optimizer = torch.optim.SGD(params, lr=0.1, momentum=0.9)
+    else:
+        optimizer = torch.optim.Adam(params, lr=0.1)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, **kwargs)
+    rows = flat_values(optimizer.param_groups)
+    for _ in range(steps):
+        optimizer.step()
+        scheduler.step()
+        rows += flat_values(optimizer.param_groups)
+    return rows
+
+
+def total_of(kwargs: dict[str, Any]) -> int:
+    return kwargs.get("total_steps") or kwargs["epochs"] * kwargs["steps_per_epoch"]
+
+
+# --------------------------------------------------------------------------- cases
+
+CASES = [
+    ("sgd", [0.1], {"max_lr": 0.01, "steps_per_epoch": 25, "epochs": 10}),
+    ("sgd", [0.1, 0.2], {"max_lr": [0.01, 0.05], "total_steps": 37, "pct_start": 0.25}),
+    ("sgd", [0.1, 0.2, 0.3], {"max_lr": 0.3, "total_steps": 20, "anneal_strategy": "linear"}),
+    ("adam", [0.001], {"max_lr": 0.02, "total_steps": 50, "three_phase": True}),
+    (
+        "adam",
+        [0.001, 0.002],
+        {
+            "max_lr": [0.01, 0.02],
+            "total_steps": 64,
+            "div_factor": 10,
+            "final_div_factor": 100,
+            "base_momentum": [0.8, 0.7],
+        },
+    ),
+    ("sgd", [0.5], {"max_lr": 1, "total_steps": 3000, "pct_start": 0.1, "cycle_momentum": False}),
+]
+
+
+@pytest.mark.parametrize(("kind", "lrs", "kwargs"), CASES)
+def test_r_optimizer_values_equal_python_and_torch_bitwise(
+    r: RWorker, kind: str, lrs: list[float], kwargs: dict[str, Any]
+) -> None:
+    """An R optimizer driven from R gets, at every step, exactly the values of
+    lr_one_cycle.OneCycleLR (steps 0..T) and of torch's OneCycleLR (steps 0..T-1)."""
+    total = total_of(kwargs)
+    got = run_r(r, r_program(kind, lrs, kwargs, total))
+    assert got == python_values(kind, lrs, kwargs, total)
+    width = 2 * len(lrs)
+    assert got[: total * width] == torch_values(kind, lrs, kwargs, total - 1)
+
+
+@pytest.mark.parametrize(("kind", "lrs", "kwargs"), CASES[:5])
+def test_python_torch_optimizer_from_r_equals_torch_bitwise(
+    r: RWorker, kind: str, lrs: list[float], kwargs: dict[str, Any]
+) -> None:
+    """A Python torch optimizer built and stepped from R follows torch's OneCycleLR."""
+    total = total_of(kwargs)
+    got = run_r(r, r_torch_program(kind, lrs, kwargs, total - 1))
+    assert got == torch_values(kind, lrs, kwargs, total - 1)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(
+    kind=st.sampled_from(["sgd", "adam"]),
+    n_groups=st.integers(1, 3),
+    max_lr=st.floats(1e-5, 2.0),
+    total_steps=st.integers(2, 80),
+    pct_start=st.floats(0.05, 0.95),
+    anneal_strategy=st.sampled_from(["cos", "linear"]),
+    three_phase=st.booleans(),
+    div_factor=st.floats(1.0, 100.0),
+    final_div_factor=st.floats(1.0, 1e4),
+    base_momentum=st.floats(0.5, 0.85),
+)
+def test_generated_settings_equal_python_and_torch_bitwise(
+    r: RWorker, kind: str, n_groups: int, max_lr: float, total_steps: int, **rest: Any
+) -> None:
+    """Hypothesis-generated settings, written into R source in hexadecimal: R's values
+    equal Python's at every step and torch's where torch is defined."""
+    lrs = [0.1 * (i + 1) for i in range(n_groups)]
+    kwargs = {"max_lr": max_lr, "total_steps": total_steps, **rest}
+    got = run_r(r, r_program(kind, lrs, kwargs, total_steps))
+    assert got == python_values(kind, lrs, kwargs, total_steps)
+    try:
+        reference = torch_values(kind, lrs, kwargs, total_steps - 1)
+    except ZeroDivisionError:  # torch fails on zero-length phases; ours is finite there
+        return
+    assert got[: total_steps * 2 * n_groups] == reference
+
+
+def test_resume_through_state_dict_and_last_epoch_in_r_equals_an_uninterrupted_run(
+    r: RWorker,
+) -> None:
+    """Saving the state in R (through saveRDS) and loading it into a new scheduler, or
+    passing last_epoch, continues exactly where an uninterrupted run is."""
+    got = run_r(
+        r,
+        f"""local({{
+      {R_VALUES}
+      make <- function() {{
+        optimizer <- new.env()
+        optimizer$param_groups <- list(list(lr = 0.1, momentum = 0.9),
+                                       list(lr = 0.2, momentum = 0.9))
+        optimizer
+      }}
+      first_opt <- make()
+      first <- lr_one_cycle(first_opt, max_lr = c(0.01, 0.02), total_steps = 30)
+      for (k in 1:11) first$step()
+      file <- tempfile(fileext = ".rds")
+      saveRDS(first$state_dict(), file)
+      second_opt <- make()
+      second <- lr_one_cycle(second_opt, max_lr = c(0.01, 0.02), total_steps = 30)
+      second$load_state_dict(readRDS(file))
+      third_opt <- make()
+      third <- lr_one_cycle(third_opt, max_lr = c(0.01, 0.02), total_steps = 30, last_epoch = 11)
+      rows <- list()
+      for (k in 12:30) {{
+        second$step(); third$step()
+        rows[[length(rows) + 1]] <- c(values(second_opt), values(third_opt))
+      }}
+      unlist(rows)
+    }})""",
+    )
+    straight = python_values("sgd", [0.1, 0.2], {"max_lr": [0.01, 0.02], "total_steps": 30}, 30)
+    expected: list[float] = []
+    for k in range(12, 31):
+        row = straight[k * 4 : (k + 1) * 4]
+        expected += row + row
+    assert got == expected
+
+
+def test_cosine_family_from_r_equals_python_and_torch_bitwise(r: RWorker) -> None:
+    """SGDR and ignite's cosine annealing driving an R optimizer from R source give the
+    Python schedulers' values, and SGDR torch's."""
+    from lr_one_cycle import CosineAnnealingScheduler, CosineAnnealingWarmRestarts
+
+    got = run_r(
+        r,
+        """local({
+      optimizer <- new.env()
+      optimizer$param_groups <- list(list(lr = 0.1, momentum = 0.9), list(lr = 0.2, momentum = 0.9))
+      sgdr <- lr_cosine_annealing_warm_restarts(optimizer, T_0 = 5, T_mult = 2, eta_min = 0.001)
+      other <- new.env()
+      other$param_groups <- list(list(lr = 0.1, momentum = 0.9))
+      cosine <- lr_cosine_annealing_scheduler(other, "lr", start_value = 0.1, end_value = 0.01,
+                                              cycle_size = 7, cycle_mult = 2)
+      rows <- list()
+      for (k in 1:50) {
+        sgdr$step(); cosine$step()
+        rows[[k]] <- c(sgdr$get_last_lr(), cosine$get_last_lr())
+      }
+      unlist(rows)
+    })""",
+    )
+    sgdr_opt = python_groups("sgd", [0.1, 0.2])
+    sgdr = CosineAnnealingWarmRestarts(sgdr_opt, T_0=5.0, T_mult=2.0, eta_min=0.001)
+    cosine_opt = python_groups("sgd", [0.1])
+    cosine = CosineAnnealingScheduler(
+        cosine_opt, "lr", start_value=0.1, end_value=0.01, cycle_size=7.0, cycle_mult=2.0
+    )
+    torch_opt = torch.optim.SGD(
+        [{"params": [torch.zeros(1)], "lr": x} for x in (0.1, 0.2)], lr=0.1, momentum=0.9
+    )
+    reference = torch.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        torch_opt, T_0=5, T_mult=2, eta_min=0.001
+    )
+    expected: list[float] = []
+    torch_expected: list[float] = []
+    for _ in range(50):
+        sgdr.step()
+        cosine.step()
+        torch_opt.step()
+        reference.step()
+        expected += [*sgdr.get_last_lr(), cosine_opt.param_groups[0]["lr"]]
+        torch_expected += reference.get_last_lr()
+    assert got == expected
+    assert [x for i, x in enumerate(got) if i % 3 != 2] == torch_expected
+
+
+# --------------------------------------------------------------------------- errors
+
+BAD = [
+    ("total_steps = 100.5", {"total_steps": 100.5}),
+    ("total_steps = 0", {"total_steps": 0.0}),
+    ('total_steps = "10"', {"total_steps": "10"}),
+    ("epochs = 2", {"epochs": 2.0}),
+    (
+        "total_steps = 10, epochs = 2, steps_per_epoch = 4",
+        {"total_steps": 10.0, "epochs": 2.0, "steps_per_epoch": 4.0},
+    ),
+    ("total_steps = 10, pct_start = 1.5", {"total_steps": 10.0, "pct_start": 1.5}),
+    (
+        'total_steps = 10, anneal_strategy = "cosine"',
+        {"total_steps": 10.0, "anneal_strategy": "cosine"},
+    ),
+    (
+        "total_steps = 10, max_momentum = c(0.9, 0.9, 0.9)",
+        {"total_steps": 10.0, "max_momentum": [0.9, 0.9, 0.9]},
+    ),
+    ("total_steps = 10, base_momentum = -0.5", {"total_steps": 10.0, "base_momentum": -0.5}),
+    ("total_steps = 10, div_factor = 0", {"total_steps": 10.0, "div_factor": 0.0}),
+    ('total_steps = 10, three_phase = "yes"', {"total_steps": 10.0, "three_phase": "yes"}),
+    ("total_steps = 10, last_epoch = 2.5", {"total_steps": 10.0, "last_epoch": 2.5}),
+]
+
+
+@pytest.mark.parametrize(("r_args", "py_args"), BAD)
+def test_bad_arguments_give_pythons_sentence_in_r_and_leave_the_optimizer(
+    r: RWorker, r_args: str, py_args: dict[str, Any]
+) -> None:
+    """The R error is an lronecycle_error whose message is Python's, word for word,
+    and the R optimizer is untouched."""
+    optimizer = python_groups("sgd", [0.1, 0.2])
+    with pytest.raises((ValueError, TypeError)) as python_error:
+        OneCycleLR(optimizer, max_lr=0.01, **py_args)
+    message, unchanged = r.run(f"""local({{
+      optimizer <- new.env()
+      optimizer$param_groups <- list(list(lr = 0.1, momentum = 0.9), list(lr = 0.2, momentum = 0.9))
+      before <- optimizer$param_groups
+      message <- tryCatch({{
+        lr_one_cycle(optimizer, max_lr = 0.01, {r_args})
+        "no error"
+      }}, lronecycle_error = function(e) conditionMessage(e))
+      c(message, identical(before, optimizer$param_groups))
+    }})""")
+    assert message == str(python_error.value)
+    assert unchanged == "TRUE"
+
+
+# --------------------------------------------------------------------------- Rscript
+
+
+def rscript(code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [shutil.which("Rscript") or "Rscript", "-e", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **R_ENV, **env},
+        check=False,
+    )
+
+
+def test_rscript_process_gives_the_python_values_bitwise() -> None:
+    """In a separate Rscript process (its own Python through RETICULATE_PYTHON), the
+    values printed in hexadecimal equal Python's."""
+    kwargs = {
+        "max_lr": [0.01, 0.03],
+        "total_steps": 45,
+        "pct_start": 0.3,
+        "anneal_strategy": "linear",
+        "three_phase": True,
+    }
+    source = r_program("adam", [0.001, 0.002], kwargs, 45)
+    done = rscript(f'library(lronecycle); cat(sprintf("%a", {source}), sep = "\\n")')
+    assert done.returncode == 0, done.stderr
+    got = [float.fromhex(line) for line in done.stdout.split()]
+    assert got == python_values("adam", [0.001, 0.002], kwargs, 45)
+
+
+def test_missing_python_package_gives_instructions(tmp_path: Path) -> None:
+    """With a Python that lacks lr_one_cycle, R says what to run instead of a traceback."""
+    python = shutil.which("python3", path="/usr/bin:/bin")
+    if python is None:
+        pytest.skip("no system python3 to stand for a Python without lr_one_cycle")
+    done = subprocess.run(
+        [
+            shutil.which("Rscript") or "Rscript",
+            "-e",
+            "library(lronecycle); tryCatch(one_cycle_schedule(10, 0.1), "
+            "lronecycle_error = function(e) cat(conditionMessage(e)))",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+        env={**os.environ, "R_LIBS": R_ENV["R_LIBS"], "RETICULATE_PYTHON": python},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "could not be imported" in done.stdout
+    assert "Run `make setup`" in done.stdout
+    assert "RETICULATE_PYTHON" in done.stdout
