@@ -256,7 +256,8 @@ class OneCycleCurve:
 #
 # and the last knot's position beyond it. Resuming at step ``k`` over ``T'`` steps keeps
 # every knot before ``k``, pins ``k`` to the position it had, and adds ``(T' - 1, T - 1)``:
-# the rest of the cycle is stretched (or squeezed) evenly over the remaining steps. Hence
+# the rest of the cycle is stretched (or squeezed) evenly over the remaining steps (a
+# cycle already at its end, position ``>= T - 1``, stays there). Hence
 #
 # - "the same point of the cycle" is the same position, so the same phase and the same
 #   fraction of that phase: step ``k`` keeps its lr and momentum bit for bit;
@@ -316,8 +317,8 @@ def resume_knots(
     the current one to reach the final value when the cycle has not reached it yet.
     """
     last = float(cycle_steps - 1)
-    position = min(resume_position(step, knots), last)
-    minimum = step if position == last else step + 2
+    position = resume_position(step, knots)
+    minimum = step if position >= last else step + 2
     if total_steps < minimum:
         if total_steps < step:
             why = f"the steps already taken (last_epoch={step})"
@@ -328,7 +329,7 @@ def resume_knots(
             )
         raise ValueError(f"total_steps must be >= {minimum}, {why}; got {total_steps}")
     kept = tuple(knot for knot in (knots or ((0, 0.0),)) if knot[0] < step)
-    end = ((total_steps - 1, last),) if total_steps - 1 > step else ()
+    end = ((total_steps - 1, max(position, last)),) if total_steps - 1 > step else ()
     return (*kept, (step, position), *end)
 
 
@@ -347,7 +348,7 @@ def check_resume_knots(
         pairs.append(
             (
                 v.as_count(f"{name}[{i}][0]", knot[0], minimum=0),
-                v.as_real(f"{name}[{i}][1]", knot[1], low=0.0, high=float(cycle_steps - 1)),
+                v.as_real(f"{name}[{i}][1]", knot[1], low=0.0, high=float(cycle_steps)),
             )
         )
     steps = [s for s, _ in pairs]
