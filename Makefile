@@ -21,6 +21,7 @@ lint: setup
 
 bench: setup
 	$(PY) benchmarks/bench_one_cycle.py
+	$(PY) benchmarks/bench_cosine.py
 
 clean:
 	rm -rf .venv .rlib out .pytest_cache .hypothesis

@@ -5,17 +5,32 @@ the step convention); the schedulers are thin adapters that write its values int
 optimizer's ``param_groups``.
 """
 
-from ._schedules import one_cycle_schedule
+from ._schedules import (
+    cosine_annealing_schedule,
+    linear_cyclical_schedule,
+    one_cycle_schedule,
+    warm_restarts_schedule,
+)
+from .cosine import CosineAnnealingScheduler, CosineAnnealingWarmRestarts, LinearCyclicalScheduler
+from .factory import get_lr_scheduler, set_optimizer_lr
 from .one_cycle import OneCycleLR, lr_one_cycle
 from .training import ScheduleDriftWarning, check_in_step, optimizer_updates, step_with_optimizer
 
 __all__ = [
+    "CosineAnnealingScheduler",
+    "CosineAnnealingWarmRestarts",
+    "LinearCyclicalScheduler",
     "OneCycleLR",
     "ScheduleDriftWarning",
     "check_in_step",
+    "cosine_annealing_schedule",
+    "get_lr_scheduler",
+    "linear_cyclical_schedule",
     "lr_one_cycle",
     "one_cycle_schedule",
     "optimizer_updates",
+    "set_optimizer_lr",
     "step_with_optimizer",
+    "warm_restarts_schedule",
 ]
 __version__ = "0.1.0"

@@ -30,7 +30,7 @@ import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Literal, NamedTuple, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -553,3 +553,581 @@ def one_cycle_schedule(
         return lrs[0], moms[0]
     lr, mom = curve.values_table(checked.ravel(), exact=v.as_bool("exact", exact))
     return lr[:, 0].reshape(checked.shape), mom[:, 0].reshape(checked.shape)
+
+
+# --------------------------------------------------------------------------- cosine family
+# ignite's cyclical schedules, SGDR warm restarts and the yolo-style decay factory, each
+# a pure function of its index. ignite's handlers are indexed by EVENT: event ``n`` is
+# the value written by the ``(n+1)``-th call of the handler (ignite's convention, kept
+# for parity); warm restarts follow the step convention above (step 0 applied at
+# construction) and also take fractional epochs, as torch's ``step(epoch)`` does.
+#
+# Transcendental functions go through :func:`elementwise` when ``exact`` is asked for:
+# ``numpy.cos`` / ``numpy.power`` may round differently from Python's ``math.cos`` /
+# ``**`` (the references' operations), a few ulp on some builds.
+
+CyclicalShape = Literal["cos", "linear", "monotonic"]
+DecayType = Literal["cos", "step", "poly"]
+DECAY_TYPES: tuple[DecayType, ...] = ("cos", "step", "poly")
+POLY_POWER = 0.9
+
+
+def elementwise(function: object, *arrays: FloatArray) -> FloatArray:
+    """Apply a Python scalar ``function`` (``math.cos``, ``pow``) to every element.
+
+    Bitwise equal to calling it in a Python loop, which is what the references do;
+    one C-level ``map``, so about 70 ns an element.
+    """
+    shaped = np.broadcast_arrays(*arrays)
+    columns = [a.ravel().tolist() for a in shaped]
+    out = np.fromiter(map(function, *columns), np.float64, shaped[0].size)  # type: ignore[call-overload]
+    return out.reshape(shaped[0].shape)
+
+
+def _cos(angle: FloatArray, exact: bool) -> FloatArray:
+    return elementwise(math.cos, angle) if exact else np.cos(angle)
+
+
+def _pow(base: FloatArray, exponent: FloatArray | float, exact: bool) -> FloatArray:
+    return (
+        elementwise(pow, base, np.asarray(exponent, np.float64))
+        if exact
+        else np.power(base, exponent)
+    )
+
+
+def sequential_products(first: float, mult: float, count: int) -> FloatArray:
+    """``first, first*mult, (first*mult)*mult, ...`` (``count`` values), rounded after
+    every product as a loop of ``x *= mult`` rounds — not ``first * mult**k``."""
+    if mult == 1.0:
+        return np.full(count, first, dtype=np.float64)
+    factors = np.full(count, mult, dtype=np.float64)
+    factors[0] = first
+    return np.multiply.accumulate(factors)
+
+
+def check_events(name: str, events: object) -> int | npt.NDArray[np.int64]:
+    """An event/step index (int >= 0) or an array of them (whole floats accepted)."""
+    if v.is_real(events) and not isinstance(events, np.ndarray):
+        return v.as_count(name, events, minimum=0)
+    array = _real_array(name, events)
+    if array.size and (not np.all(np.isfinite(array)) or not np.all(array == np.floor(array))):
+        raise ValueError(f"{name} must be whole numbers; got non-integer values")
+    if array.size and array.min() < 0:
+        raise ValueError(f"{name} must be >= 0, got values down to {array.min():g}")
+    return array.astype(np.int64)
+
+
+def check_epochs(name: str, epochs: object) -> float | FloatArray:
+    """A position >= 0 that may be fractional (``step(epoch + i / iters)``), or an array."""
+    if v.is_real(epochs) and not isinstance(epochs, np.ndarray):
+        return v.as_real(name, epochs, low=0.0)
+    array = _real_array(name, epochs).astype(np.float64)
+    if array.size and (not np.all(np.isfinite(array)) or array.min() < 0):
+        raise ValueError(f"{name} must be finite numbers >= 0")
+    return array
+
+
+def _real_array(name: str, values: object) -> npt.NDArray[np.generic]:
+    if isinstance(values, (str, bytes, bool)) or values is None:
+        raise TypeError(
+            f"{name} must be a number or an array of numbers, got {type(values).__name__}"
+        )
+    array = np.asarray(values)
+    if array.dtype.kind not in "iuf":
+        raise TypeError(
+            f"{name} must be a number or an array of numbers, got an array of {array.dtype}"
+        )
+    return array
+
+
+# ------------------------------------------------------------- ignite's cyclical schedules
+# ignite's ``CyclicalScheduler.__call__`` rewrites its own settings at cycle ends:
+# ``start_value *= start_value_mult`` when the event index reaches ``cycle_size``, and,
+# when it reaches ``cycle_size + warmup_duration``, the index goes back to 0,
+# ``cycle_size`` and ``warmup_duration`` become ``int(x * cycle_mult)`` and
+# ``end_value *= end_value_mult``. In closed form, cycle ``k`` (sizes C_k, W_k) spans
+# ``C_k + W_k`` events, with local index ``e``:
+#   e <  C_k           the shape, from S_k to E_k, at progress e / C_k
+#   e == C_k (W_k > 0) the shape at progress 1, but already with S_{k+1}
+#   e >  C_k           warm-up: E_k + (S_{k+1} - E_k) * ((e - C_k) / W_k)
+# where S_k and E_k are the start/end values multiplied k times (rounded after each
+# product, as ignite's ``*=`` does). Once ``int(C * cycle_mult) == C`` (and the same
+# for W) the sizes never change again, so from there the cycles repeat with a period.
+
+
+@dataclass(frozen=True)
+class CyclicalSettings:
+    """Checked settings of an ignite cyclical schedule (see :func:`check_cyclical_settings`)."""
+
+    shape: CyclicalShape
+    start_value: float
+    end_value: float
+    cycle_size: int
+    cycle_mult: float
+    start_value_mult: float
+    end_value_mult: float
+    warmup_duration: int
+
+
+def check_cyclical_settings(
+    *,
+    shape: CyclicalShape,
+    start_value: object,
+    end_value: object,
+    cycle_size: object,
+    cycle_mult: object,
+    start_value_mult: object,
+    end_value_mult: object,
+    warmup_duration: object,
+) -> CyclicalSettings:
+    """Validate what ignite accepts and then fails on (ZeroDivisionError, endless
+    shrinking cycles) or computes silently wrong."""
+    settings = CyclicalSettings(
+        shape=shape,
+        start_value=v.as_real("start_value", start_value),
+        end_value=v.as_real("end_value", end_value),
+        cycle_size=v.as_count("cycle_size", cycle_size, minimum=2),
+        cycle_mult=v.as_real("cycle_mult", cycle_mult, low=1.0),
+        start_value_mult=v.as_real("start_value_mult", start_value_mult),
+        end_value_mult=v.as_real("end_value_mult", end_value_mult),
+        warmup_duration=v.as_count("warmup_duration", warmup_duration, minimum=0),
+    )
+    if shape == "linear" and settings.warmup_duration > 0:
+        raise ValueError(
+            f"warmup_duration={settings.warmup_duration} needs monotonic=True: a non-monotonic "
+            "linear cycle already returns to start_value (use warmup_duration=0)"
+        )
+    return settings
+
+
+def cycle_layout(
+    cycle_size: int, warmup_duration: int, cycle_mult: float, last_event: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``(starts, sizes, warmups)`` of the cycles up to ``last_event``.
+
+    Lists cycles until they stop growing (the last listed one then repeats forever) or
+    until one reaches past ``last_event``. ``cycle_mult >= 1`` and each growing cycle is
+    at least one event longer than the one before, so this is O(sqrt(last_event)) at worst.
+    """
+    starts, sizes, warmups = [0], [cycle_size], [warmup_duration]
+    while True:
+        size, warm = sizes[-1], warmups[-1]
+        grown, grown_warm = int(size * cycle_mult), int(warm * cycle_mult)
+        following = starts[-1] + size + warm
+        if (grown, grown_warm) == (size, warm) or following > last_event:
+            break
+        starts.append(following)
+        sizes.append(grown)
+        warmups.append(grown_warm)
+    as_array = np.asarray
+    return as_array(starts, np.int64), as_array(sizes, np.int64), as_array(warmups, np.int64)
+
+
+class CyclePositions(NamedTuple):
+    """Where events fall in ignite's cycles (see :func:`cycle_positions`)."""
+
+    listed: npt.NDArray[np.int64]  # index of the listed cycle (cycle_layout) per event
+    cycle: npt.NDArray[np.int64]  # the event's cycle index (listed + whole periods)
+    local: npt.NDArray[np.int64]  # the event's index inside its cycle
+    sizes: npt.NDArray[np.int64]  # C of each listed cycle
+    warmups: npt.NDArray[np.int64]  # W of each listed cycle
+
+
+def cycle_positions(events: npt.NDArray[np.int64], settings: CyclicalSettings) -> CyclePositions:
+    last = int(events.max()) if events.size else 0
+    starts, sizes, warmups = cycle_layout(
+        settings.cycle_size, settings.warmup_duration, settings.cycle_mult, last
+    )
+    if starts.size == 1:  # the usual case: every cycle alike
+        listed = np.zeros(events.shape, dtype=np.int64)
+        cycle, local = np.divmod(events, sizes[0] + warmups[0])
+        return CyclePositions(listed, cycle, local, sizes, warmups)
+    listed = np.searchsorted(starts, events, side="right") - 1
+    # Past the last listed cycle the sizes no longer change: whole periods follow.
+    periods, local = np.divmod(events - starts[listed], sizes[listed] + warmups[listed])
+    return CyclePositions(listed, listed + periods, local, sizes, warmups)
+
+
+def _one_minus_cos(at: CyclePositions, exact: bool) -> FloatArray:
+    """``1 - cos(pi * (e / C))`` per event. Exactly, with ``math.cos`` once per distinct
+    (cycle size, e) — a table per listed cycle hit, serving all its repetitions — when
+    those tables are smaller than the events (long simulations); else once per event."""
+    size = at.sizes[at.listed]
+    progress = at.local / size
+    if not exact:
+        return 1 - np.cos(np.pi * progress)
+    hit = np.zeros(at.sizes.size, dtype=bool)
+    hit[at.listed] = True
+    used = np.flatnonzero(hit)
+    lengths = at.sizes[used] + 1  # e runs over 0..C (e == C only with a warm-up)
+    if lengths.sum() >= progress.size:
+        return 1 - elementwise(math.cos, np.pi * progress)
+    offsets = np.cumsum(lengths) - lengths
+    grid = np.concatenate([np.arange(n) / (n - 1) for n in lengths.tolist()])
+    table = 1 - elementwise(math.cos, np.pi * grid)
+    slot = (np.cumsum(hit) - 1)[at.listed]
+    return table[offsets[slot] + np.minimum(at.local, size)]
+
+
+def _cycle_values(
+    cycle: npt.NDArray[np.int64], before_end: npt.NDArray[np.bool_], settings: CyclicalSettings
+) -> tuple[FloatArray | float, FloatArray | float, FloatArray | float]:
+    """Per event: the start value in force (``S_k``, or ``S_{k+1}`` from the cycle's end
+    on), the next cycle's start value and the end value ``E_k``. Plain floats when the
+    multipliers are 1, which saves the gathers and gives the same bits."""
+    s0, e0 = settings.start_value, settings.end_value
+    if settings.start_value_mult == 1.0:
+        s = s_next = s0
+    else:
+        starts = sequential_products(s0, settings.start_value_mult, int(cycle.max()) + 2)
+        s_next = starts[cycle + 1]
+        s = np.where(before_end, starts[cycle], s_next)
+    if settings.end_value_mult == 1.0:
+        return s, s_next, e0
+    return s, s_next, sequential_products(e0, settings.end_value_mult, int(cycle.max()) + 1)[cycle]
+
+
+def cyclical_values(
+    events: npt.NDArray[np.int64], settings: CyclicalSettings, *, exact: bool = False
+) -> FloatArray:
+    """ignite's value at each event, in ignite's operation order (bitwise with ``exact``).
+
+    - ``"cos"``: ``S + ((E - S) / 2) * (1 - cos(pi * e / C))``
+    - ``"linear"``: ``E + (S - E) * |e / C - 0.5| * 2`` (to E at mid-cycle and back)
+    - ``"monotonic"``: ``S + (E - S) * (e / C)``
+    """
+    events = np.asarray(events, dtype=np.int64)
+    if not events.size:
+        return np.zeros(0)
+    at = cycle_positions(events, settings)
+    e, size, warm = at.local, at.sizes[at.listed], at.warmups[at.listed]
+    s, s_next, end = _cycle_values(at.cycle, e < size, settings)
+    if settings.shape == "cos":
+        value = s + ((end - s) / 2) * _one_minus_cos(at, exact)
+    elif settings.shape == "linear":
+        value = end + (s - end) * np.abs(e / size - 0.5) * 2
+    else:
+        value = s + (end - s) * (e / size)
+    in_warmup = e > size
+    if np.any(in_warmup):
+        warmup_progress = (e - size) / np.maximum(warm, 1)
+        value = np.where(in_warmup, end + (s_next - end) * warmup_progress, value)
+    return value
+
+
+def _cyclical_schedule(
+    events: object, settings: CyclicalSettings, exact: object
+) -> float | FloatArray:
+    checked = check_events("events", events)
+    if isinstance(checked, int):
+        return float(cyclical_values(np.array([checked]), settings, exact=True)[0])
+    flat = cyclical_values(checked.ravel(), settings, exact=v.as_bool("exact", exact))
+    return flat.reshape(checked.shape)
+
+
+def cosine_annealing_schedule(
+    events: Steps,
+    *,
+    start_value: float,
+    end_value: float,
+    cycle_size: int,
+    cycle_mult: float = 1.0,
+    start_value_mult: float = 1.0,
+    end_value_mult: float = 1.0,
+    warmup_duration: int = 0,
+    exact: bool = False,
+) -> float | FloatArray:
+    """ignite 0.5.5's ``CosineAnnealingScheduler`` value at ``events`` (random access).
+
+    Event ``n`` is the value written by the ``(n+1)``-th handler call. Cycle ``k`` anneals
+    ``S_k + ((E_k - S_k) / 2) * (1 - cos(pi * e / C_k))`` over its ``C_k`` events
+    (``e`` counts from 0 inside the cycle); then, with ``warmup_duration``, ``W_k`` events
+    go linearly back from ``E_k`` to the next start value. After every cycle ``C`` and
+    ``W`` become ``int(x * cycle_mult)`` and the start/end values are multiplied by
+    ``start_value_mult`` / ``end_value_mult``. Scalars are bitwise equal to ignite; arrays
+    too with ``exact=True`` (else ``numpy.cos``, within a few ulp).
+    """
+    settings = check_cyclical_settings(
+        shape="cos",
+        start_value=start_value,
+        end_value=end_value,
+        cycle_size=cycle_size,
+        cycle_mult=cycle_mult,
+        start_value_mult=start_value_mult,
+        end_value_mult=end_value_mult,
+        warmup_duration=warmup_duration,
+    )
+    return _cyclical_schedule(events, settings, exact)
+
+
+def linear_cyclical_schedule(
+    events: Steps,
+    *,
+    start_value: float,
+    end_value: float,
+    cycle_size: int,
+    cycle_mult: float = 1.0,
+    start_value_mult: float = 1.0,
+    end_value_mult: float = 1.0,
+    warmup_duration: int = 0,
+    monotonic: bool = False,
+    exact: bool = False,
+) -> float | FloatArray:
+    """ignite 0.5.5's ``LinearCyclicalScheduler`` value at ``events`` (random access).
+
+    Cycle ``k`` goes linearly from ``S_k`` to ``E_k`` at mid-cycle and back,
+    ``E_k + (S_k - E_k) * |e / C_k - 0.5| * 2``; with ``monotonic=True`` it goes once,
+    ``S_k + (E_k - S_k) * (e / C_k)``, and may then warm up over ``warmup_duration``
+    events back to the next start value. Cycle growth and multipliers as in
+    :func:`cosine_annealing_schedule`; no transcendental function, so always exact.
+    """
+    settings = check_cyclical_settings(
+        shape="monotonic" if v.as_bool("monotonic", monotonic) else "linear",
+        start_value=start_value,
+        end_value=end_value,
+        cycle_size=cycle_size,
+        cycle_mult=cycle_mult,
+        start_value_mult=start_value_mult,
+        end_value_mult=end_value_mult,
+        warmup_duration=warmup_duration,
+    )
+    return _cyclical_schedule(events, settings, exact)
+
+
+# ------------------------------------------------------------- SGDR warm restarts
+# torch's CosineAnnealingWarmRestarts: cycle i lasts T_i = T_0 * T_mult**i steps and
+# starts at B_i = T_0 + T_0*T_mult + ... (i terms); inside it T_cur = t - B_i and
+#   lr = eta_min + (base_lr - eta_min) * (1 + cos(pi * T_cur / T_i)) / 2
+# in that operation order. Extensions (defaults leave torch's values untouched):
+# a non-integer T_mult (cycle boundaries may then fall between steps), the amplitude
+# ``(base_lr - eta_min) * decay**i`` of cycle i, and a linear warm-up over the first
+# ``warmup_steps`` of every cycle, from eta_min to the cycle's peak.
+
+
+@dataclass(frozen=True)
+class WarmRestartsSettings:
+    """Checked warm-restart settings (see :func:`check_warm_restarts_settings`)."""
+
+    T_0: int
+    T_mult: int | float
+    eta_min: float
+    decay: float
+    warmup_steps: int
+
+
+def check_warm_restarts_settings(
+    *, T_0: object, T_mult: object, eta_min: object, decay: object, warmup_steps: object
+) -> WarmRestartsSettings:
+    first = v.as_count("T_0", T_0)
+    mult = v.as_real("T_mult", T_mult, low=1.0)
+    warmup = v.as_count("warmup_steps", warmup_steps, minimum=0)
+    if warmup >= first:
+        raise ValueError(
+            f"warmup_steps must be smaller than T_0 ({first}): the warm-up is part of "
+            f"every cycle, got {warmup}"
+        )
+    return WarmRestartsSettings(
+        T_0=first,
+        # A whole T_mult stays an integer so that cycle bounds are exact, as in torch.
+        T_mult=int(mult) if mult.is_integer() else mult,
+        eta_min=v.as_real("eta_min", eta_min),
+        decay=v.as_real("decay", decay, low=0.0, low_open=True),
+        warmup_steps=warmup,
+    )
+
+
+def restart_positions(
+    t: FloatArray, settings: WarmRestartsSettings
+) -> tuple[npt.NDArray[np.int64], FloatArray, FloatArray]:
+    """``(i, T_cur, T_i)`` at each position ``t``: cycle index, steps since its restart
+    and its length.
+
+    ``T_mult == 1`` uses torch's ``t % T_0`` (exact for fractional ``t`` too); otherwise
+    the bounds are summed exactly and ``t`` is located among them, where torch's
+    ``step(epoch)`` takes a float logarithm that can land in the neighbouring cycle.
+    """
+    first = settings.T_0
+    if settings.T_mult == 1:
+        return (t // first).astype(np.int64), t % first, np.full(t.shape, float(first))
+    last = float(t.max()) if t.size else 0.0
+    bounds: list[int | float] = [0]
+    lengths: list[int | float] = [first]
+    while bounds[-1] + lengths[-1] <= last:
+        bounds.append(bounds[-1] + lengths[-1])
+        lengths.append(lengths[-1] * settings.T_mult)
+    cycle = np.searchsorted(np.asarray(bounds, np.float64), t, side="right") - 1
+    return cycle, t - np.asarray(bounds, np.float64)[cycle], np.asarray(lengths, np.float64)[cycle]
+
+
+def warm_restarts_values(
+    t: FloatArray, base_lrs: Sequence[float], settings: WarmRestartsSettings, *, exact: bool = False
+) -> FloatArray:
+    """Array ``(len(t), len(base_lrs))`` of the learning rates at positions ``t``."""
+    cycle, t_cur, t_i = restart_positions(np.asarray(t, np.float64), settings)
+    eta_min, warmup = settings.eta_min, settings.warmup_steps
+    span = np.asarray(base_lrs, np.float64) - eta_min
+    if settings.decay == 1.0:
+        amplitude = np.broadcast_to(span, (t_cur.size, span.size))
+    else:
+        cycles, where = np.unique(cycle, return_inverse=True)
+        factor = np.array([settings.decay ** int(i) for i in cycles.tolist()])[where.ravel()]
+        amplitude = span * factor[:, None]
+    angle = np.pi * (t_cur - warmup) / (t_i - warmup)
+    lr = eta_min + amplitude * (1 + _cos(angle, exact))[:, None] / 2
+    if warmup:
+        ramp = eta_min + amplitude * (t_cur / warmup)[:, None]
+        lr = np.where((t_cur < warmup)[:, None], ramp, lr)
+    return lr
+
+
+def warm_restarts_schedule(
+    epochs: float | Sequence[float] | FloatArray,
+    *,
+    base_lr: float,
+    T_0: int,
+    T_mult: float = 1,
+    eta_min: float = 0.0,
+    decay: float = 1.0,
+    warmup_steps: int = 0,
+    exact: bool = False,
+) -> float | FloatArray:
+    """SGDR's learning rate at ``epochs`` (steps, possibly fractional), as torch 2.13's
+    ``CosineAnnealingWarmRestarts`` computes it (random access).
+
+    Cycle ``i`` lasts ``T_i = T_0 * T_mult**i``; ``T_cur`` counts from its restart and
+
+        ``lr = eta_min + (base_lr - eta_min) * decay**i * (1 + cos(pi * T_cur / T_i)) / 2``
+
+    except during the first ``warmup_steps`` of a cycle, where
+    ``lr = eta_min + (base_lr - eta_min) * decay**i * (T_cur / warmup_steps)`` and the
+    cosine runs over the rest, ``pi * (T_cur - warmup_steps) / (T_i - warmup_steps)``.
+    ``T_mult`` may be any real >= 1. With ``decay=1`` and ``warmup_steps=0`` scalars are
+    bitwise equal to torch; arrays too with ``exact=True``.
+    """
+    settings = check_warm_restarts_settings(
+        T_0=T_0, T_mult=T_mult, eta_min=eta_min, decay=decay, warmup_steps=warmup_steps
+    )
+    lr = v.as_real("base_lr", base_lr)
+    checked = check_epochs("epochs", epochs)
+    if isinstance(checked, float):
+        return float(warm_restarts_values(np.array([checked]), [lr], settings, exact=True)[0, 0])
+    flat = warm_restarts_values(checked.ravel(), [lr], settings, exact=v.as_bool("exact", exact))
+    return flat[:, 0].reshape(checked.shape)
+
+
+# ------------------------------------------------------------- warm-up + decay factory
+# The ``get_lr_scheduler`` of the widely copied yolo training scripts (the Chinese
+# cosine-annealing article): "cos" is YOLOX's ``yolox_warm_cos_lr``, "step" decays by a
+# constant ratio, "poly" is the usual power-0.9 polynomial decay. Operation orders follow
+# the scripts, so values are bitwise equal to them (scalars; arrays with ``exact``).
+
+
+@dataclass(frozen=True)
+class LrDecay:
+    """A warm-up/decay schedule as a pure function ``iteration -> lr``.
+
+    Built by :meth:`build` (``lr_one_cycle.get_lr_scheduler``), whose docstring gives
+    the formulas; call it with an iteration in ``0 .. total_iters`` (fractions allowed)
+    or an array of them. Iteration ``total_iters`` holds the final value, as in the
+    package's step convention.
+    """
+
+    decay_type: DecayType
+    lr: float
+    min_lr: float
+    total_iters: int
+    warmup_total_iters: float = 0.0
+    warmup_lr_start: float = 0.0
+    no_aug_iter: float = 0.0
+    decay_rate: float = 1.0
+    step_size: float = 1.0
+    step_num: int = 1
+
+    @classmethod
+    def build(
+        cls,
+        decay_type: DecayType,
+        *,
+        lr: float,
+        min_lr: float,
+        total_iters: int,
+        warmup_iters_ratio: float,
+        warmup_lr_ratio: float,
+        no_aug_iter_ratio: float,
+        step_num: int,
+    ) -> LrDecay:
+        """The derived settings, as the scripts compute them.
+
+        - ``"cos"``: a warm-up of ``min(max(warmup_iters_ratio * total_iters, 1), 3)``
+          iterations from ``max(warmup_lr_ratio * lr, 1e-6)``, and a flat tail of
+          ``min(max(no_aug_iter_ratio * total_iters, 1), 15)`` iterations (the scripts
+          count epochs, hence the caps of 3 and 15);
+        - ``"step"``: ``decay_rate = (min_lr / lr) ** (1 / (step_num - 1))`` every
+          ``step_size = total_iters / step_num`` iterations;
+        - ``"poly"``: nothing derived.
+        """
+        if decay_type == "cos":
+            return cls(
+                "cos",
+                lr,
+                min_lr,
+                total_iters,
+                warmup_total_iters=min(max(warmup_iters_ratio * total_iters, 1), 3),
+                warmup_lr_start=max(warmup_lr_ratio * lr, 1e-6),
+                no_aug_iter=min(max(no_aug_iter_ratio * total_iters, 1), 15),
+            )
+        if decay_type == "step":
+            return cls(
+                "step",
+                lr,
+                min_lr,
+                total_iters,
+                decay_rate=(min_lr / lr) ** (1 / (step_num - 1)),
+                step_size=total_iters / step_num,
+                step_num=step_num,
+            )
+        return cls("poly", lr, min_lr, total_iters)
+
+    def __call__(
+        self, iteration: float | Sequence[float] | FloatArray, *, exact: bool = False
+    ) -> float | FloatArray:
+        """The lr at ``iteration``: a float for a number (bitwise the scripts'), an array
+        for an array (bitwise too with ``exact=True``, else numpy's cos/power)."""
+        checked = check_epochs("iteration", iteration)
+        top = np.max(checked) if np.size(checked) else 0.0
+        if top > self.total_iters:
+            raise ValueError(
+                f"iteration must be in 0..{self.total_iters} (total_iters={self.total_iters}), "
+                f"got {top:g}"
+            )
+        if isinstance(checked, float):
+            return float(self.values(np.array([checked]), exact=True)[0])
+        return self.values(checked.ravel(), exact=v.as_bool("exact", exact)).reshape(checked.shape)
+
+    def values(self, iters: FloatArray, *, exact: bool = False) -> FloatArray:
+        """The learning rate at each iteration (``0 <= iters <= total_iters``).
+
+        - ``"cos"``, with ``w = warmup_total_iters``, ``a = no_aug_iter``, ``T = total_iters``:
+          ``(lr - warmup_lr_start) * (iters / w) ** 2 + warmup_lr_start`` while
+          ``iters <= w``; ``min_lr`` once ``iters >= T - a``; in between
+          ``min_lr + 0.5 * (lr - min_lr) * (1 + cos(pi * (iters - w) / (T - w - a)))``.
+        - ``"step"``: ``lr * decay_rate ** n`` with ``n = iters // step_size``, capped at
+          ``step_num - 1`` so that iteration ``T`` stays at ``min_lr`` (up to rounding).
+        - ``"poly"``: ``min_lr + (lr - min_lr) * (1 - iters / T) ** 0.9``.
+        """
+        lr, min_lr, total = self.lr, self.min_lr, self.total_iters
+        if self.decay_type == "cos":
+            w, tail, start = self.warmup_total_iters, self.no_aug_iter, self.warmup_lr_start
+            value = np.full(iters.shape, min_lr)
+            warming = iters <= w
+            value[warming] = (lr - start) * _pow(iters[warming] / float(w), 2, exact) + start
+            # Only between warm-up and tail: short runs leave no room (zero denominator).
+            middle = ~warming & (iters < total - tail)
+            angle = np.pi * (iters[middle] - w) / (total - w - tail)
+            value[middle] = min_lr + 0.5 * (lr - min_lr) * (1.0 + _cos(angle, exact))
+            return value
+        if self.decay_type == "step":
+            n = np.minimum(iters // self.step_size, self.step_num - 1)
+            return lr * _pow(np.full(n.shape, self.decay_rate), n, exact)
+        return min_lr + (lr - min_lr) * _pow(1 - iters / total, POLY_POWER, exact)

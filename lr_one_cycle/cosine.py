@@ -1,0 +1,631 @@
+"""The cosine family as scheduler objects: ignite's cyclical handlers and SGDR.
+
+Thin adapters over the pure core (:mod:`lr_one_cycle._schedules`, "cosine family"):
+each checks every argument before touching the optimizer, keeps its settings on itself
+and asks the core for the value of an index, computed a window of indices at a time.
+
+- :class:`CosineAnnealingScheduler` and :class:`LinearCyclicalScheduler` take
+  pytorch-ignite 0.5.5's arguments and give its values bit for bit. They are ignite
+  event handlers (``trainer.add_event_handler(Events.ITERATION_STARTED, scheduler)``)
+  and work without ignite on any object with ``param_groups``: call ``scheduler()``
+  (or ``scheduler.step()``) once per event, before the update it is for. They follow
+  ignite's convention, not the package's step convention: construction writes
+  nothing, and call ``n + 1`` writes the value of event ``n``. Unlike ignite's, a
+  call never rewrites the settings (values are a pure function of ``event_index``,
+  which counts events from the start instead of restarting every cycle).
+- :class:`CosineAnnealingWarmRestarts` is torch's SGDR scheduler (a torch
+  ``LRScheduler``) following the package's step convention; see its docstring.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from . import _validate as v
+from ._groups import SchedulerBase, write
+from ._schedules import (
+    CyclicalSettings,
+    WarmRestartsSettings,
+    check_cyclical_settings,
+    check_warm_restarts_settings,
+    cyclical_values,
+    restart_positions,
+    warm_restarts_values,
+)
+
+_WINDOW = 1024  # indices computed per call into the core (vectorised, exact)
+
+
+def _setting(name: str) -> property:
+    """A read-only attribute reading the scheduler's checked settings."""
+    return property(lambda self: getattr(self._settings, name), doc=f"``{name}`` (read-only).")
+
+
+# --------------------------------------------------------------------------- ignite
+
+
+class _CyclicalScheduler:
+    """What ignite's two cyclical schedulers share; the subclasses hold the signatures."""
+
+    _config_keys: tuple[str, ...] = (
+        "param_name",
+        "start_value",
+        "end_value",
+        "cycle_size",
+        "cycle_mult",
+        "start_value_mult",
+        "end_value_mult",
+        "warmup_duration",
+        "param_group_index",
+    )
+
+    def _setup(
+        self,
+        optimizer: Any,
+        param_name: Any,
+        settings: CyclicalSettings,
+        save_history: Any,
+        param_group_index: Any,
+    ) -> None:
+        groups = v.param_groups_of(optimizer)
+        name = _param_name(param_name)
+        index = _group_index(param_group_index, len(groups))
+        for i in range(len(groups)) if index is None else [index]:
+            if name not in groups[i]:
+                raise ValueError(
+                    f"param_name {name!r} is not an entry of optimizer.param_groups[{i}] "
+                    f"(it has {', '.join(repr(k) for k in groups[i] if k != 'params')}); "
+                    "the scheduler only sets existing entries"
+                )
+        self._save_history = v.as_bool("save_history", save_history)
+        self.optimizer = optimizer
+        self.param_name = name
+        self.param_group_index = index
+        self._settings = settings
+        self.event_index = 0
+        self._window_start = 0
+        self._window: list[float] = []
+
+    # ------------------------------------------------------------------ settings
+
+    # Read-only: the values are cached a window at a time, and never change in a run.
+    start_value = _setting("start_value")
+    end_value = _setting("end_value")
+    cycle_size = _setting("cycle_size")
+    cycle_mult = _setting("cycle_mult")
+    start_value_mult = _setting("start_value_mult")
+    end_value_mult = _setting("end_value_mult")
+    warmup_duration = _setting("warmup_duration")
+
+    @property
+    def save_history(self) -> bool:
+        return self._save_history
+
+    @save_history.setter
+    def save_history(self, value: bool) -> None:
+        self._save_history = v.as_bool("save_history", value)
+
+    @property
+    def optimizer_param_groups(self) -> list[dict[str, Any]]:
+        """The groups this scheduler drives: all, or the one at ``param_group_index``."""
+        groups = self.optimizer.param_groups
+        return groups if self.param_group_index is None else [groups[self.param_group_index]]
+
+    # ------------------------------------------------------------------ events
+
+    def __call__(self, engine: Any = None, name: str | None = None) -> None:
+        """Write the value of event ``event_index`` and count the event.
+
+        As an ignite handler ``engine`` is the engine; with ``save_history`` the values
+        written are appended to ``engine.state.param_history[name or param_name]``.
+        """
+        value = self._value(self.event_index)
+        groups = self.optimizer_param_groups
+        for group in groups:
+            if group[self.param_name].__class__ is float:
+                group[self.param_name] = value
+            else:
+                write(group, self.param_name, value)
+        if self._save_history and engine is not None:
+            if getattr(engine.state, "param_history", None) is None:
+                engine.state.param_history = {}
+            key = self.param_name if name is None else name
+            history = engine.state.param_history.setdefault(key, [])
+            history.append([value] * len(groups))
+        self.event_index += 1
+
+    def step(self) -> None:
+        """Standalone use: the same as ``scheduler()``, once per event."""
+        self(None)
+
+    def get_param(self) -> float:
+        """The value the next call writes (that of event ``event_index``).
+
+        ignite's ``get_param()`` ignores the warm-up; this one does not.
+        """
+        return self._value(self.event_index)
+
+    def attach(self, engine: Any, event: Any = None) -> None:
+        """``engine.add_event_handler(event, self)``; ``event`` defaults to ignite's
+        ``Events.ITERATION_STARTED``."""
+        if event is None:
+            from ignite.engine import Events
+
+            event = Events.ITERATION_STARTED
+        engine.add_event_handler(event, self)
+
+    def _value(self, event: int) -> float:
+        offset = event - self._window_start
+        if not 0 <= offset < len(self._window):
+            self._window_start, offset = event, 0
+            events = np.arange(event, event + _WINDOW, dtype=np.int64)
+            self._window = cyclical_values(events, self._settings, exact=True).tolist()
+        return self._window[offset]
+
+    # ------------------------------------------------------------------ state
+
+    def _config(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in self._config_keys}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The event count and the settings, as plain Python values."""
+        return {
+            "event_index": self.event_index,
+            "save_history": self.save_history,
+            **self._config(),
+        }
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Resume at the saved event: the following calls write the values an
+        uninterrupted run would have written.
+
+        The saved settings must be this scheduler's; anything else is refused with a
+        message naming what differs, and nothing changes. Nothing is written into the
+        optimizer until the next call (as in ignite).
+        """
+        cls = type(self).__name__
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"state_dict must be a dict, got {type(state_dict).__name__}")
+        if "total_cycle_size" in state_dict:
+            raise ValueError(
+                f"state_dict was saved by ignite's {cls}, whose event_index restarts every "
+                f"cycle; lr_one_cycle's {cls} counts events from the start and cannot "
+                "resume from it"
+            )
+        keys = ("event_index", "save_history", *self._config_keys)
+        missing = [k for k in keys if k not in state_dict]
+        if missing:
+            raise ValueError(
+                f"state_dict is missing {', '.join(missing)}: it was not saved by "
+                f"lr_one_cycle.{cls}.state_dict()"
+            )
+        differ = [
+            f"{k} (saved {state_dict[k]!r}, here {here!r})"
+            for k, here in self._config().items()
+            if state_dict[k] != here
+        ]
+        if differ:
+            raise ValueError(
+                "state_dict was saved for another schedule; these settings differ: "
+                + "; ".join(differ)
+            )
+        event = v.as_count("state_dict['event_index']", state_dict["event_index"], minimum=0)
+        self.save_history = state_dict["save_history"]
+        self.event_index = event
+
+    # ------------------------------------------------------------------ simulation
+
+    @classmethod
+    def simulate_values(cls, num_events: int, **scheduler_kwargs: Any) -> list[list[Any]]:
+        """``[[event, value], ...]`` for events ``0 .. num_events - 1``, like ignite's.
+
+        Takes the constructor's keyword arguments (``optimizer`` and ``save_history``
+        are ignored, ``param_name`` is optional) and computes the values straight from
+        the pure core: no optimizer, no stepping.
+        """
+        count = v.as_count("num_events", num_events, minimum=0)
+        settings = cls._settings_from(**scheduler_kwargs)
+        events = np.arange(count, dtype=np.int64)
+        values = cyclical_values(events, settings, exact=True).tolist()
+        # Allocating num_events small lists sets off the cyclic garbage collector again
+        # and again, each pass scanning every live object (torch's too): ~8x the cost of
+        # the lists themselves. They hold only numbers, so the pause cannot leak.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return [[i, x] for i, x in enumerate(values)]
+        finally:
+            if paused:
+                gc.enable()
+
+    @classmethod
+    def plot_values(cls, num_events: int, **scheduler_kwargs: Any) -> Any:
+        """Plot :meth:`simulate_values` with matplotlib (imported only here); returns
+        the lines drawn, like ignite's."""
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as error:
+            raise ModuleNotFoundError(
+                "plot_values needs matplotlib: pip install matplotlib"
+            ) from error
+        values = cls.simulate_values(num_events, **scheduler_kwargs)
+        label = scheduler_kwargs.get("param_name", "learning rate")
+        lines = plt.plot([e for e, _ in values], [x for _, x in values], label=label)
+        plt.legend()
+        plt.grid(which="both")
+        return lines
+
+    @classmethod
+    def _settings_from(cls, **kwargs: Any) -> CyclicalSettings:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        s = self._settings
+        return (
+            f"{type(self).__name__}(param_name={self.param_name!r}, start_value={s.start_value}, "
+            f"end_value={s.end_value}, cycle_size={s.cycle_size}, cycle_mult={s.cycle_mult}, "
+            f"warmup_duration={s.warmup_duration}, param_group_index={self.param_group_index}, "
+            f"event_index={self.event_index})"
+        )
+
+
+class CosineAnnealingScheduler(_CyclicalScheduler):
+    """pytorch-ignite 0.5.5's ``CosineAnnealingScheduler``, bitwise, without ignite.
+
+    Anneals ``param_name`` from ``start_value`` to ``end_value`` over each cycle of
+    ``cycle_size`` events as the first half of a cosine wave,
+    ``start + ((end - start) / 2) * (1 - cos(pi * e / cycle_size))``. After each cycle
+    the cycle (and ``warmup_duration``) grow to ``int(x * cycle_mult)`` and the start and
+    end values are multiplied by ``start_value_mult`` and ``end_value_mult``; a
+    ``warmup_duration`` > 0 goes linearly from the end value back to the next start
+    value between cycles. See :func:`lr_one_cycle.cosine_annealing_schedule`.
+
+    Checked up front, where ignite fails later or silently: ``cycle_size`` an integer
+    >= 2, ``cycle_mult`` >= 1, ``param_group_index`` an index of the optimizer's
+    groups, ``param_name`` an existing entry of the driven groups. Call conventions:
+    see the module docstring.
+    """
+
+    def __init__(
+        self,
+        optimizer: Any,
+        param_name: str,
+        start_value: float,
+        end_value: float,
+        cycle_size: int,
+        cycle_mult: float = 1.0,
+        start_value_mult: float = 1.0,
+        end_value_mult: float = 1.0,
+        warmup_duration: int = 0,
+        save_history: bool = False,
+        param_group_index: int | None = None,
+    ) -> None:
+        settings = self._settings_from(
+            start_value=start_value,
+            end_value=end_value,
+            cycle_size=cycle_size,
+            cycle_mult=cycle_mult,
+            start_value_mult=start_value_mult,
+            end_value_mult=end_value_mult,
+            warmup_duration=warmup_duration,
+        )
+        self._setup(optimizer, param_name, settings, save_history, param_group_index)
+
+    @classmethod
+    def _settings_from(  # type: ignore[override]
+        cls,
+        start_value: float,
+        end_value: float,
+        cycle_size: int,
+        cycle_mult: float = 1.0,
+        start_value_mult: float = 1.0,
+        end_value_mult: float = 1.0,
+        warmup_duration: int = 0,
+        param_name: str | None = None,
+        optimizer: Any = None,
+        save_history: bool = False,
+        param_group_index: int | None = None,
+    ) -> CyclicalSettings:
+        return check_cyclical_settings(
+            shape="cos",
+            start_value=start_value,
+            end_value=end_value,
+            cycle_size=cycle_size,
+            cycle_mult=cycle_mult,
+            start_value_mult=start_value_mult,
+            end_value_mult=end_value_mult,
+            warmup_duration=warmup_duration,
+        )
+
+
+class LinearCyclicalScheduler(_CyclicalScheduler):
+    """pytorch-ignite 0.5.5's ``LinearCyclicalScheduler``, bitwise, without ignite.
+
+    Goes linearly from ``start_value`` to ``end_value`` in half a cycle and back,
+    ``end + (start - end) * |e / cycle_size - 0.5| * 2``; with ``monotonic=True`` only
+    once, ``start + (end - start) * (e / cycle_size)``, which may then be followed by a
+    ``warmup_duration`` back to the start value (ignite refuses the warm-up otherwise).
+    Cycle growth, multipliers, checks and call conventions as in
+    :class:`CosineAnnealingScheduler`.
+    """
+
+    _config_keys = (*_CyclicalScheduler._config_keys, "monotonic")
+
+    def __init__(
+        self,
+        optimizer: Any,
+        param_name: str,
+        start_value: float,
+        end_value: float,
+        cycle_size: int,
+        cycle_mult: float = 1.0,
+        start_value_mult: float = 1.0,
+        end_value_mult: float = 1.0,
+        warmup_duration: int = 0,
+        save_history: bool = False,
+        param_group_index: int | None = None,
+        *,
+        monotonic: bool = False,
+    ) -> None:
+        settings = self._settings_from(
+            start_value=start_value,
+            end_value=end_value,
+            cycle_size=cycle_size,
+            cycle_mult=cycle_mult,
+            start_value_mult=start_value_mult,
+            end_value_mult=end_value_mult,
+            warmup_duration=warmup_duration,
+            monotonic=monotonic,
+        )
+        self._setup(optimizer, param_name, settings, save_history, param_group_index)
+
+    @property
+    def monotonic(self) -> bool:
+        return self._settings.shape == "monotonic"
+
+    @classmethod
+    def _settings_from(  # type: ignore[override]
+        cls,
+        start_value: float,
+        end_value: float,
+        cycle_size: int,
+        cycle_mult: float = 1.0,
+        start_value_mult: float = 1.0,
+        end_value_mult: float = 1.0,
+        warmup_duration: int = 0,
+        param_name: str | None = None,
+        optimizer: Any = None,
+        save_history: bool = False,
+        param_group_index: int | None = None,
+        monotonic: bool = False,
+    ) -> CyclicalSettings:
+        return check_cyclical_settings(
+            shape="monotonic" if v.as_bool("monotonic", monotonic) else "linear",
+            start_value=start_value,
+            end_value=end_value,
+            cycle_size=cycle_size,
+            cycle_mult=cycle_mult,
+            start_value_mult=start_value_mult,
+            end_value_mult=end_value_mult,
+            warmup_duration=warmup_duration,
+        )
+
+
+def _param_name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(
+            f"param_name must be a string such as 'lr', got {value!r} of type "
+            f"{type(value).__name__}"
+        )
+    return value
+
+
+def _group_index(value: Any, n_groups: int) -> int | None:
+    if value is None:
+        return None
+    what = (
+        f"None or a group index in 0..{n_groups - 1} (the optimizer has {n_groups} "
+        f"parameter group{'s' if n_groups != 1 else ''})"
+    )
+    if not v.is_real(value):
+        raise TypeError(
+            f"param_group_index must be {what}, got {value!r} of type {type(value).__name__}"
+        )
+    if not (float(value).is_integer() and 0 <= value < n_groups):
+        raise ValueError(f"param_group_index must be {what}, got {value!r}")
+    return int(value)
+
+
+# --------------------------------------------------------------------------- SGDR
+
+_SGDR_CONFIG = ("T_0", "T_mult", "eta_min", "decay", "warmup_steps")
+_SGDR_STATE = ("last_epoch", "position", "base_lrs", *_SGDR_CONFIG)
+
+
+class CosineAnnealingWarmRestarts(SchedulerBase):
+    """SGDR (cosine annealing with warm restarts), torch 2.13's
+    ``CosineAnnealingWarmRestarts`` bitwise, plus three extensions.
+
+    Cycle ``i`` lasts ``T_0 * T_mult**i`` steps and anneals every group's lr from its
+    base lr (its lr when the scheduler is built, or its ``initial_lr`` when a torch
+    scheduler left one, as torch does) down to ``eta_min``; formulas in
+    :func:`lr_one_cycle.warm_restarts_schedule`. Extensions, off by default:
+
+    - ``T_mult`` may be any real >= 1 (torch wants an integer);
+    - ``decay``: cycle ``i`` peaks at ``eta_min + (base_lr - eta_min) * decay**i``;
+    - ``warmup_steps``: every cycle starts with a linear ramp from ``eta_min`` to its
+      peak over that many steps (fewer than ``T_0``).
+
+    Step convention (:mod:`lr_one_cycle._schedules`): construction applies step 0, the
+    ``k``-th ``step()`` applies step ``k``; ``step(epoch)`` jumps to ``epoch``, which may
+    be fractional (``scheduler.step(epoch + i / iters)``). ``last_epoch=k`` resumes at
+    step ``k`` exactly (torch applies ``k + 1``) and needs ``initial_lr`` in the groups;
+    :meth:`state_dict` / :meth:`load_state_dict` need nothing. Differences from torch:
+    ``step(epoch)`` locates the cycle exactly where torch's float logarithm can pick the
+    neighbouring one (e.g. ``T_0=1, T_mult=10, epoch=111``), and a ``step()`` after a
+    fractional ``step(epoch)`` continues from ``epoch + 1`` computed afresh (torch adds 1
+    to its running ``T_cur``: equal up to rounding).
+    """
+
+    def __init__(
+        self,
+        optimizer: Any,
+        T_0: int,
+        T_mult: float = 1,
+        eta_min: float = 0.0,
+        last_epoch: int = -1,
+        decay: float = 1.0,
+        warmup_steps: int = 0,
+    ) -> None:
+        groups = v.param_groups_of(optimizer)
+        settings = check_warm_restarts_settings(
+            T_0=T_0, T_mult=T_mult, eta_min=eta_min, decay=decay, warmup_steps=warmup_steps
+        )
+        start = v.as_count("last_epoch", last_epoch, minimum=-1)
+        base_lrs = _base_lrs(groups, start)
+
+        self.optimizer = optimizer
+        self.base_lrs = base_lrs
+        self._settings: WarmRestartsSettings = settings
+        self._window_start = 0
+        self._window: list[list[float]] = []
+        self.position: int | float = max(start, 0)
+        self.last_epoch = max(start, 0)
+        self._apply()
+
+    T_0 = _setting("T_0")
+    T_mult = _setting("T_mult")
+    eta_min = _setting("eta_min")
+    decay = _setting("decay")
+    warmup_steps = _setting("warmup_steps")
+
+    @property
+    def T_cur(self) -> float:
+        """Steps since the last restart (torch's attribute, read-only here)."""
+        return float(restart_positions(np.array([float(self.position)]), self._settings)[1][0])
+
+    @property
+    def T_i(self) -> float:
+        """Length of the current cycle (torch's attribute, read-only here)."""
+        return float(restart_positions(np.array([float(self.position)]), self._settings)[2][0])
+
+    # ------------------------------------------------------------------ stepping
+
+    def step(self, epoch: float | None = None) -> None:
+        """Advance one step, or jump to ``epoch`` (>= 0, fractions allowed)."""
+        if epoch is None:
+            position: int | float = self.position + 1
+        else:
+            target = v.as_real("epoch", epoch, low=0.0)
+            position = int(target) if target.is_integer() else target
+        self.position = position
+        self.last_epoch = math.floor(position)
+        self._apply()
+
+    def get_lr(self) -> list[float]:
+        """The learning rates at the current position, one per group."""
+        return self._values()
+
+    def get_last_lr(self) -> list[float]:
+        """The learning rates written by the last step, one per group."""
+        return list(self._last_lr)
+
+    def _values(self) -> list[float]:
+        position = self.position
+        if isinstance(position, float):
+            t = np.array([position])
+            return warm_restarts_values(t, self.base_lrs, self._settings, exact=True)[0].tolist()
+        offset = position - self._window_start
+        if not 0 <= offset < len(self._window):
+            self._window_start, offset = position, 0
+            t = np.arange(position, position + _WINDOW, dtype=np.float64)
+            rows = warm_restarts_values(t, self.base_lrs, self._settings, exact=True)
+            self._window = rows.tolist()
+        return self._window[offset]
+
+    def _apply(self) -> None:
+        groups = self.optimizer.param_groups
+        if len(groups) != len(self.base_lrs):
+            raise ValueError(
+                f"the optimizer has {len(groups)} parameter groups but the schedule was built "
+                f"for {len(self.base_lrs)}"
+            )
+        lrs = self._values()
+        for group, lr in zip(groups, lrs):
+            write(group, "lr", lr)
+        self._last_lr = lrs
+
+    # ------------------------------------------------------------------ state
+
+    def state_dict(self) -> dict[str, Any]:
+        """Position, base lrs and settings, as plain Python values
+        (``torch.load(weights_only=True)`` reads them back)."""
+        state = {key: getattr(self, key) for key in _SGDR_STATE}
+        state["base_lrs"] = list(self.base_lrs)
+        return state
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore the position and base lrs saved by :meth:`state_dict` and re-apply
+        that step's values. Settings must match; otherwise nothing changes."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"state_dict must be a dict, got {type(state_dict).__name__}")
+        missing = [k for k in _SGDR_STATE if k not in state_dict]
+        if missing:
+            raise ValueError(
+                f"state_dict is missing {', '.join(missing)}: it was not saved by "
+                "lr_one_cycle.CosineAnnealingWarmRestarts.state_dict()"
+            )
+        differ = [
+            f"{k} (saved {state_dict[k]!r}, here {getattr(self, k)!r})"
+            for k in _SGDR_CONFIG
+            if state_dict[k] != getattr(self, k)
+        ]
+        if differ:
+            raise ValueError(
+                "state_dict was saved for another schedule; these settings differ: "
+                + "; ".join(differ)
+            )
+        base_lrs = v.per_group(
+            "state_dict['base_lrs']",
+            list(state_dict["base_lrs"]),
+            len(self.optimizer.param_groups),
+            v.as_real,
+        )
+        position = v.as_real("state_dict['position']", state_dict["position"], low=0.0)
+        self.base_lrs = base_lrs
+        self.position = int(position) if position.is_integer() else position
+        self.last_epoch = math.floor(position)
+        self._window = []
+        self._apply()
+
+    def __repr__(self) -> str:
+        s = self._settings
+        return (
+            f"CosineAnnealingWarmRestarts(T_0={s.T_0}, T_mult={s.T_mult}, eta_min={s.eta_min}, "
+            f"decay={s.decay}, warmup_steps={s.warmup_steps}, last_epoch={self.last_epoch}, "
+            f"last_lr={[float(f'{x:.4g}') for x in self._last_lr[:4]]})"
+        )
+
+
+def _base_lrs(groups: list[dict[str, Any]], start: int) -> list[float]:
+    """Each group's base lr: torch's ``initial_lr`` when present (torch keeps the first
+    scheduler's), else its current lr; resuming (``start >= 0``) needs ``initial_lr``."""
+    lrs = []
+    for i, group in enumerate(groups):
+        if "initial_lr" in group:
+            value, where = group["initial_lr"], f"optimizer.param_groups[{i}]['initial_lr']"
+        elif start >= 0:
+            raise ValueError(
+                f"last_epoch={start} resumes a schedule, which needs each group's base lr: "
+                f"optimizer.param_groups[{i}] has no 'initial_lr' (torch schedulers store "
+                "it); or build with last_epoch=-1 and call load_state_dict()"
+            )
+        else:
+            value, where = group["lr"], f"optimizer.param_groups[{i}]['lr']"
+        lrs.append(v.as_real(where, value.item() if hasattr(value, "item") else value))
+    return lrs
