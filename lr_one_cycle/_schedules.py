@@ -390,6 +390,102 @@ class ResumedCurve:
         return self.curve.values_table(positions, exact=exact)  # type: ignore[arg-type]
 
 
+# The cosine family's cycles never end, so a run of another length has no "rest of the
+# run" to fit: what changes is the length of the cycles (in steps or events), given as
+# the new first cycle (``T_0`` / ``cycle_size``, with ``T_mult`` / ``cycle_mult`` growth
+# as before). The resumed scheduler is the scheduler the new run builds, entered at the
+# same point of the cycle: the same cycle index (so the same per-cycle decay or value
+# multipliers) and the same fraction of the same phase of it (warm-up, or the anneal
+# after it). SGDR takes fractional positions, so its lr carries over up to rounding;
+# ignite's events are whole, so the event is the nearest one, within half an event's
+# change. The step counter is renumbered: these schedulers' index counts positions in
+# their own cycles, and a state saved afterwards loads into a scheduler built with the
+# new settings. (The cycle layouts used here are defined in the cosine family's section.)
+
+
+def _round_half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def cycle_bounds(cycle: int, settings: CyclicalSettings) -> tuple[int, int, int]:
+    """``(first event, size, warm-up)`` of ignite cycle ``cycle`` (see ``cycle_layout``)."""
+    limit = 1
+    while True:
+        starts, sizes, warmups = cycle_layout(
+            settings.cycle_size, settings.warmup_duration, settings.cycle_mult, limit
+        )
+        size, warm = int(sizes[-1]), int(warmups[-1])
+        settled = (int(size * settings.cycle_mult), int(warm * settings.cycle_mult)) == (
+            size,
+            warm,
+        )
+        if cycle < starts.size or settled:
+            break
+        limit *= 2
+    listed = min(cycle, starts.size - 1)  # past the listed cycles the last one repeats
+    size, warm = int(sizes[listed]), int(warmups[listed])
+    return int(starts[listed]) + (cycle - listed) * (size + warm), size, warm
+
+
+def cyclical_resume_event(event: int, old: CyclicalSettings, new: CyclicalSettings) -> int:
+    """The event of ``new``'s cycles at the same point of the cycle as ``event`` of ``old``'s.
+
+    Inside the shape (``e < C_k``) the fraction ``e / C_k`` is kept; inside the warm-up
+    (``C_k <= e``) the fraction ``(e - C_k) / W_k`` of it, which needs a warm-up in
+    ``new`` as well. The nearest event is taken, never leaving the phase.
+    """
+    at = cycle_positions(np.array([event], dtype=np.int64), old)
+    cycle, local = int(at.cycle[0]), int(at.local[0])
+    size, warm = int(at.sizes[at.listed[0]]), int(at.warmups[at.listed[0]])
+    start, new_size, new_warm = cycle_bounds(cycle, new)
+    if local < size:
+        return start + min(_round_half_up(local * new_size / size), new_size - 1)
+    if new_warm == 0:
+        raise ValueError(
+            f"warmup_duration must be > 0 to resume inside a warm-up (event {event} is "
+            f"{local - size} events into the warm-up of cycle {cycle}), got 0"
+        )
+    into = min(_round_half_up((local - size) * new_warm / warm), new_warm - 1)
+    return start + new_size + into
+
+
+def restart_bounds(cycle: int, settings: WarmRestartsSettings) -> tuple[float, float]:
+    """``(B_i, T_i)``: where SGDR cycle ``cycle`` starts and how long it lasts, summed
+    as :func:`restart_positions` sums them."""
+    if settings.T_mult == 1:
+        return float(cycle * settings.T_0), float(settings.T_0)
+    bound: int | float = 0
+    length: int | float = settings.T_0
+    for _ in range(cycle):
+        bound, length = bound + length, length * settings.T_mult
+    return float(bound), float(length)
+
+
+def warm_restarts_resume_position(
+    position: float, old: WarmRestartsSettings, new: WarmRestartsSettings
+) -> float:
+    """The position of ``new``'s cycles at the same point of the cycle as ``position``
+    of ``old``'s: the same cycle, the same fraction of its warm-up or of its anneal."""
+    cycle, t_cur, t_i = (float(a[0]) for a in restart_positions(np.array([position]), old))
+    i = int(cycle)
+    bound, length = restart_bounds(i, new)
+    warm, new_warm = old.warmup_steps, new.warmup_steps
+    if t_cur < warm:
+        if new_warm == 0:
+            raise ValueError(
+                f"warmup_steps must be > 0 to resume inside a warm-up (position {position:g} "
+                f"is {t_cur:g} steps into the warm-up of cycle {i}), got 0"
+            )
+        into = t_cur * new_warm / warm
+    else:
+        into = new_warm + (t_cur - warm) * (length - new_warm) / (t_i - warm)
+    resumed = bound + into
+    if restart_positions(np.array([resumed]), new)[0][0] != i:
+        # Rounding carried it onto the next restart: stay at the end of this cycle.
+        resumed = math.nextafter(bound + length, 0.0)
+    return resumed
+
+
 # --------------------------------------------------------------------------- validation
 
 

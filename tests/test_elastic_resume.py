@@ -1,4 +1,5 @@
-"""Elastic resume: ``OneCycleLR.resume_with`` continues the cycle over a new run length."""
+"""Elastic resume: ``resume_with`` continues the cycle over a new run length (1cycle)
+or with new cycle lengths (the cosine family), from the same point of the cycle."""
 
 from __future__ import annotations
 
@@ -11,8 +12,21 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lr_one_cycle import OneCycleLR, one_cycle_schedule
-from lr_one_cycle._schedules import resume_knots, resume_position, resume_positions
+from lr_one_cycle import (
+    CosineAnnealingScheduler,
+    CosineAnnealingWarmRestarts,
+    LinearCyclicalScheduler,
+    OneCycleLR,
+    one_cycle_schedule,
+    warm_restarts_schedule,
+)
+from lr_one_cycle._schedules import (
+    cycle_positions,
+    restart_positions,
+    resume_knots,
+    resume_position,
+    resume_positions,
+)
 
 MAX_LR = 0.1
 MIN_LR = MAX_LR / 25.0 / 1e4
@@ -257,3 +271,201 @@ def test_resume_positions_advance_evenly_and_the_array_path_is_bitwise_scalar(
     assert np.all(np.diff(positions) >= 0) and positions[-1] >= cycle - 1
     tail = np.diff(positions[knots[-2][0] : knots[-1][0] + 1])
     assert np.allclose(tail, tail[0], rtol=1e-9, atol=1e-12)
+
+
+# --------------------------------------------------------------------------- cosine family
+
+
+def _sgd() -> torch.optim.SGD:
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+
+
+def test_warm_restarts_resumed_with_a_longer_cycle_carries_on_and_restarts_later() -> None:
+    """SGDR with T_0=100, at step 150 (half way through cycle 1), resumed with T_0=150:
+    the lr carries over, the cycle ends after half of 150 steps, and the state loads into
+    a scheduler built with T_0=150."""
+    scheduler = CosineAnnealingWarmRestarts(_sgd(), T_0=100, eta_min=0.001)
+    for _ in range(150):
+        scheduler.step()
+    before = scheduler.get_last_lr()
+    scheduler.resume_with(T_0=150)
+    assert scheduler.get_last_lr() == before
+    assert (scheduler.position, scheduler.T_cur, scheduler.T_i) == (225, 75.0, 150.0)
+    state = _round_trip(scheduler.state_dict())
+    for _ in range(75):
+        scheduler.step()
+    assert scheduler.T_cur == 0.0 and scheduler.get_last_lr() == [
+        warm_restarts_schedule(300, base_lr=0.1, T_0=150, eta_min=0.001)
+    ]
+    restored = CosineAnnealingWarmRestarts(_sgd(), T_0=150, eta_min=0.001)
+    restored.load_state_dict(state)
+    assert restored.get_last_lr() == before
+
+
+def test_ignite_cosine_resumed_with_a_longer_cycle_continues_from_the_same_fraction() -> None:
+    """cycle_size=100 at event 130 (30% into cycle 1) resumed with cycle_size=150: event
+    195 (30% into cycle 1 of the new layout), the same next value, the next cycle 105
+    events later."""
+    scheduler = CosineAnnealingScheduler(_sgd(), "lr", 0.1, 0.001, cycle_size=100)
+    for _ in range(130):
+        scheduler()
+    before = scheduler.get_param()
+    scheduler.resume_with(cycle_size=150)
+    assert (scheduler.event_index, scheduler.get_param()) == (195, before)
+    state = _round_trip(scheduler.state_dict())
+    for _ in range(105):
+        scheduler()
+    assert scheduler.get_param() == 0.1
+    restored = CosineAnnealingScheduler(_sgd(), "lr", 0.1, 0.001, cycle_size=150)
+    restored.load_state_dict(state)
+    assert restored.get_param() == before
+
+
+def test_linear_cyclical_resume_keeps_the_fraction_of_the_warm_up() -> None:
+    scheduler = LinearCyclicalScheduler(
+        _sgd(), "lr", 0.1, 0.0, cycle_size=10, monotonic=True, warmup_duration=4
+    )
+    for _ in range(12):  # 2 events into the 4-event warm-up of cycle 0
+        scheduler()
+    scheduler.resume_with(cycle_size=20, warmup_duration=8)
+    assert scheduler.event_index == 24  # 4 events into the 8-event warm-up
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "message"),
+    [
+        (
+            lambda s: s.resume_with(T_0=4),
+            ValueError,
+            r"^warmup_steps must be smaller than T_0 \(4\): the warm-up is part of every "
+            r"cycle, got 5$",
+        ),
+        (
+            lambda s: s.resume_with(T_0=20, warmup_steps=0),
+            ValueError,
+            r"^warmup_steps must be > 0 to resume inside a warm-up \(position 12 is 2 steps "
+            r"into the warm-up of cycle 1\), got 0$",
+        ),
+        (
+            lambda s: s.resume_with(T_0=2.5),
+            ValueError,
+            r"^T_0 must be a positive integer, got 2.5$",
+        ),
+    ],
+)
+def test_bad_warm_restarts_resumes_are_refused_and_change_nothing(
+    call: Any, error: type[Exception], message: str
+) -> None:
+    scheduler = CosineAnnealingWarmRestarts(_sgd(), T_0=10, warmup_steps=5)
+    for _ in range(12):
+        scheduler.step()
+    before = scheduler.state_dict()
+    with pytest.raises(error, match=message):
+        call(scheduler)
+    assert scheduler.state_dict() == before
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"cycle_size": 1}, r"^cycle_size must be an integer >= 2, got 1$"),
+        (
+            {"cycle_size": 20, "warmup_duration": 0},
+            r"^warmup_duration must be > 0 to resume inside a warm-up \(event 12 is 2 events "
+            r"into the warm-up of cycle 0\), got 0$",
+        ),
+    ],
+)
+def test_bad_cyclical_resumes_are_refused_and_change_nothing(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    scheduler = CosineAnnealingScheduler(_sgd(), "lr", 0.1, 0.0, cycle_size=10, warmup_duration=4)
+    for _ in range(12):
+        scheduler()
+    before = scheduler.state_dict()
+    with pytest.raises(ValueError, match=message):
+        scheduler.resume_with(**kwargs)
+    assert scheduler.state_dict() == before
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 60),
+    st.sampled_from([1, 2, 1.5]),
+    st.data(),
+    st.integers(0, 400),
+    st.integers(2, 120),
+    st.sampled_from([1.0, 0.7]),
+)
+def test_any_warm_restarts_resume_keeps_the_cycle_the_phase_fraction_and_the_lr(
+    t0: int, t_mult: float, data: st.DataObject, steps: int, new_t0: int, decay: float
+) -> None:
+    warmup = data.draw(st.integers(0, t0 - 1))
+    new_warmup = data.draw(st.integers(1, new_t0 - 1)) if warmup else 0
+    scheduler = CosineAnnealingWarmRestarts(
+        _sgd(), T_0=t0, T_mult=t_mult, eta_min=0.001, decay=decay, warmup_steps=warmup
+    )
+    for _ in range(steps):
+        scheduler.step()
+    before_lr, before_cycle = (
+        scheduler.get_last_lr(),
+        restart_positions(np.array([float(scheduler.position)]), scheduler._settings)[0][0],
+    )
+    before_fraction = _sgdr_phase_fraction(scheduler)
+    scheduler.resume_with(T_0=new_t0, warmup_steps=new_warmup)
+    after_cycle = restart_positions(np.array([float(scheduler.position)]), scheduler._settings)[0][
+        0
+    ]
+    assert after_cycle == before_cycle
+    assert _sgdr_phase_fraction(scheduler) == pytest.approx(before_fraction, abs=1e-9)
+    assert scheduler.get_last_lr() == pytest.approx(before_lr, rel=1e-9, abs=1e-12)
+    state = _round_trip(scheduler.state_dict())
+    restored = CosineAnnealingWarmRestarts(
+        _sgd(), T_0=new_t0, T_mult=t_mult, eta_min=0.001, decay=decay, warmup_steps=new_warmup
+    )
+    restored.load_state_dict(state)
+    for _ in range(5):
+        scheduler.step()
+        restored.step()
+    assert restored.get_last_lr() == scheduler.get_last_lr()
+
+
+def _sgdr_phase_fraction(scheduler: CosineAnnealingWarmRestarts) -> tuple[bool, float]:
+    t_cur, t_i, warm = scheduler.T_cur, scheduler.T_i, scheduler.warmup_steps
+    if t_cur < warm:
+        return True, t_cur / warm
+    return False, (t_cur - warm) / (t_i - warm)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(2, 40),
+    st.sampled_from([1.0, 1.5, 2.0]),
+    st.integers(0, 6),
+    st.integers(0, 300),
+    st.integers(2, 80),
+    st.integers(1, 8),
+)
+def test_any_cyclical_resume_takes_the_nearest_event_at_the_same_fraction(
+    size: int, mult: float, warmup: int, events: int, new_size: int, new_warmup: int
+) -> None:
+    """Same cycle index, same phase, and the fraction of the phase within half an event
+    of the new layout (the nearest event)."""
+    scheduler = CosineAnnealingScheduler(
+        _sgd(), "lr", 0.1, 0.001, cycle_size=size, cycle_mult=mult, warmup_duration=warmup
+    )
+    for _ in range(events):
+        scheduler()
+    old = cycle_positions(np.array([scheduler.event_index]), scheduler._settings)
+    scheduler.resume_with(cycle_size=new_size, warmup_duration=new_warmup if warmup else 0)
+    new = cycle_positions(np.array([scheduler.event_index]), scheduler._settings)
+    assert new.cycle[0] == old.cycle[0]
+    (c, w, e), (c2, w2, e2) = (
+        (int(p.sizes[p.listed[0]]), int(p.warmups[p.listed[0]]), int(p.local[0]))
+        for p in (old, new)
+    )
+    assert (e < c) == (e2 < c2)
+    if e < c:
+        assert abs(e2 / c2 - e / c) <= 0.5 / c2 + 1e-12 or e2 == c2 - 1
+    else:
+        assert abs((e2 - c2) / w2 - (e - c) / w) <= 0.5 / w2 + 1e-12 or e2 == c2 + w2 - 1
