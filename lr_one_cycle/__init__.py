@@ -15,6 +15,7 @@ from .cosine import CosineAnnealingScheduler, CosineAnnealingWarmRestarts, Linea
 from .factory import get_lr_scheduler, set_optimizer_lr
 from .one_cycle import OneCycleLR, lr_one_cycle
 from .range_test import LRFindResult, lr_find
+from .training import ScheduleDriftWarning, check_in_step, optimizer_updates, step_with_optimizer
 
 __all__ = [
     "CosineAnnealingScheduler",
@@ -22,13 +23,17 @@ __all__ = [
     "LRFindResult",
     "LinearCyclicalScheduler",
     "OneCycleLR",
+    "ScheduleDriftWarning",
+    "check_in_step",
     "cosine_annealing_schedule",
     "get_lr_scheduler",
     "linear_cyclical_schedule",
     "lr_find",
     "lr_one_cycle",
     "one_cycle_schedule",
+    "optimizer_updates",
     "set_optimizer_lr",
+    "step_with_optimizer",
     "warm_restarts_schedule",
 ]
 __version__ = "0.1.0"

@@ -26,6 +26,7 @@ ulp; pass ``exact=True`` for bitwise equality with the scalar path (slower: one
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -243,6 +244,246 @@ class OneCycleCurve:
         lr = np.asarray(self.lr_c0)[phase] + np.asarray(self.lr_c1)[phase] * x
         mom = np.asarray(self.mom_c0)[phase] + np.asarray(self.mom_c1)[phase] * x
         return lr, mom
+
+
+# --------------------------------------------------------------------------- elastic resume
+# A run resumed with another length (more workers, another batch size) keeps the cycle it
+# was on and re-times what is left of it. The resumed schedule is the original curve read
+# through a piecewise-linear, non-decreasing map from the steps of the run to positions on
+# the cycle, given by knots ``(step, position)``:
+#
+#   position(s) = u_a + (s - s_a) * (u_b - u_a) / (s_b - s_a)   for s_a <= s < s_b
+#
+# and the last knot's position beyond it. Resuming at step ``k`` over ``T'`` steps keeps
+# every knot before ``k``, pins ``k`` to the position it had, and adds ``(T' - 1, T - 1)``:
+# the rest of the cycle is stretched (or squeezed) evenly over the remaining steps (a
+# cycle already at its end, position ``>= T - 1``, stays there). Hence
+#
+# - "the same point of the cycle" is the same position, so the same phase and the same
+#   fraction of that phase: step ``k`` keeps its lr and momentum bit for bit;
+# - each later step advances the cycle by ``(T - 1 - u_k) / (T' - 1 - k)`` positions, so
+#   the lr moves smoothly from the switch on, with no jump;
+# - the last update (step ``T' - 1``) and step ``T'`` hold the final value (``min_lr``);
+# - the map is non-decreasing, so the peak is passed once, as in the original cycle.
+#
+# The alternative, entering a fresh ``T'``-step cycle at the step whose phase fraction
+# matches, would renumber the steps (the scheduler's step count would no longer count the
+# updates applied) and jump by up to a step where the fraction falls between two steps.
+#
+# Knots start at ``(0, 0.0)``; positions within a segment are exact whenever the segment is
+# the identity (``s * k / k == s`` for integers below 2**53), so a run resumed with its own
+# length, and every step before a resume, keep their values bit for bit. The array path
+# performs the same operations in the same order as the scalar path.
+
+ResumeKnots = tuple[tuple[int, float], ...]
+
+
+def resume_position(step: int, knots: ResumeKnots) -> float:
+    """The cycle position of ``step`` under ``knots`` (empty ``knots``: not resumed)."""
+    if not knots:
+        return float(step)
+    i = bisect.bisect_right([s for s, _ in knots], step) - 1
+    if i >= len(knots) - 1:
+        return knots[-1][1]
+    (s_a, u_a), (s_b, u_b) = knots[i], knots[i + 1]
+    return u_a + (step - s_a) * (u_b - u_a) / (s_b - s_a)
+
+
+def resume_positions(steps: npt.NDArray[np.int64], knots: ResumeKnots) -> FloatArray:
+    """Vectorised :func:`resume_position`, bitwise equal to it."""
+    s = np.asarray(steps, dtype=np.float64)
+    if not knots:
+        return s
+    knot_steps = np.array([k for k, _ in knots], dtype=np.float64)
+    knot_pos = np.array([u for _, u in knots], dtype=np.float64)
+    if len(knots) == 1:
+        return np.full(s.shape, knot_pos[0])
+    i = np.searchsorted(knot_steps, s, side="right") - 1
+    seg = np.minimum(i, len(knots) - 2)
+    s_a, u_a = knot_steps[seg], knot_pos[seg]
+    s_b, u_b = knot_steps[seg + 1], knot_pos[seg + 1]
+    inside = u_a + (s - s_a) * (u_b - u_a) / (s_b - s_a)
+    return np.where(i >= len(knots) - 1, knot_pos[-1], inside)
+
+
+def resume_knots(
+    knots: ResumeKnots, *, step: int, total_steps: int, cycle_steps: int
+) -> ResumeKnots:
+    """The knots of a run at ``step`` resumed as a run of ``total_steps`` in all.
+
+    ``knots`` are those in force (empty: not resumed yet) and ``cycle_steps`` the length
+    of the cycle they map into. Refuses, with a message naming the smallest length
+    accepted, a run shorter than the steps already taken, or one with no step left after
+    the current one to reach the final value when the cycle has not reached it yet.
+    """
+    last = float(cycle_steps - 1)
+    position = resume_position(step, knots)
+    minimum = step if position >= last else step + 2
+    if total_steps < minimum:
+        if total_steps < step:
+            why = f"the steps already taken (last_epoch={step})"
+        else:
+            why = (
+                f"to finish the cycle after step {step}: the current step keeps its values "
+                "and at least one more step is needed to reach the final value"
+            )
+        raise ValueError(f"total_steps must be >= {minimum}, {why}; got {total_steps}")
+    kept = tuple(knot for knot in (knots or ((0, 0.0),)) if knot[0] < step)
+    end = ((total_steps - 1, max(position, last)),) if total_steps - 1 > step else ()
+    return (*kept, (step, position), *end)
+
+
+def check_resume_knots(
+    name: str, knots: object, *, total_steps: int, cycle_steps: int
+) -> ResumeKnots:
+    """Saved knots (a list of ``[step, position]`` pairs) checked against the saved lengths."""
+    if not isinstance(knots, (list, tuple)):
+        raise TypeError(
+            f"{name} must be a list of [step, position] pairs, got {type(knots).__name__}"
+        )
+    pairs: list[tuple[int, float]] = []
+    for i, knot in enumerate(knots):
+        if not (isinstance(knot, (list, tuple)) and len(knot) == 2):
+            raise ValueError(f"{name}[{i}] must be a [step, position] pair, got {knot!r}")
+        pairs.append(
+            (
+                v.as_count(f"{name}[{i}][0]", knot[0], minimum=0),
+                v.as_real(f"{name}[{i}][1]", knot[1], low=0.0, high=float(cycle_steps)),
+            )
+        )
+    steps = [s for s, _ in pairs]
+    positions = [u for _, u in pairs]
+    ordered = all(a < b for a, b in zip(steps, steps[1:])) and all(
+        a <= b for a, b in zip(positions, positions[1:])
+    )
+    if pairs and (pairs[0] != (0, 0.0) or not ordered or steps[-1] > total_steps):
+        raise ValueError(
+            f"{name} must start at [0, 0.0] with steps increasing up to total_steps "
+            f"({total_steps}) and positions not decreasing, got {knots!r}"
+        )
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class ResumedCurve:
+    """A curve read through resume knots: the same interface as :class:`OneCycleCurve`.
+
+    The cycle's formulas take any real position (torch's own step counter is a float),
+    so the curve is simply asked for the values at the mapped, possibly fractional,
+    positions.
+    """
+
+    curve: OneCycleCurve
+    knots: ResumeKnots
+
+    def values_at(self, step: int) -> tuple[list[float], list[float]]:
+        return self.curve.values_at(resume_position(step, self.knots))  # type: ignore[arg-type]
+
+    def rows(self, start: int, stop: int) -> list[tuple[list[float], list[float]]]:
+        lr, mom = self.values_table(np.arange(start, stop, dtype=np.int64), exact=True)
+        return list(zip(lr.tolist(), mom.tolist(), strict=True))
+
+    def values_table(
+        self, steps: npt.NDArray[np.int64], *, exact: bool = False
+    ) -> tuple[FloatArray, FloatArray]:
+        positions = resume_positions(steps, self.knots)
+        return self.curve.values_table(positions, exact=exact)  # type: ignore[arg-type]
+
+
+# The cosine family's cycles never end, so a run of another length has no "rest of the
+# run" to fit: what changes is the length of the cycles (in steps or events), given as
+# the new first cycle (``T_0`` / ``cycle_size``, with ``T_mult`` / ``cycle_mult`` growth
+# as before). The resumed scheduler is the scheduler the new run builds, entered at the
+# same point of the cycle: the same cycle index (so the same per-cycle decay or value
+# multipliers) and the same fraction of the same phase of it (warm-up, or the anneal
+# after it). SGDR takes fractional positions, so its lr carries over up to rounding;
+# ignite's events are whole, so the event is the nearest one, within half an event's
+# change. The step counter is renumbered: these schedulers' index counts positions in
+# their own cycles, and a state saved afterwards loads into a scheduler built with the
+# new settings. (The cycle layouts used here are defined in the cosine family's section.)
+
+
+def _round_half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def cycle_bounds(cycle: int, settings: CyclicalSettings) -> tuple[int, int, int]:
+    """``(first event, size, warm-up)`` of ignite cycle ``cycle`` (see ``cycle_layout``)."""
+    limit = 1
+    while True:
+        starts, sizes, warmups = cycle_layout(
+            settings.cycle_size, settings.warmup_duration, settings.cycle_mult, limit
+        )
+        size, warm = int(sizes[-1]), int(warmups[-1])
+        settled = (int(size * settings.cycle_mult), int(warm * settings.cycle_mult)) == (
+            size,
+            warm,
+        )
+        if cycle < starts.size or settled:
+            break
+        limit *= 2
+    listed = min(cycle, starts.size - 1)  # past the listed cycles the last one repeats
+    size, warm = int(sizes[listed]), int(warmups[listed])
+    return int(starts[listed]) + (cycle - listed) * (size + warm), size, warm
+
+
+def cyclical_resume_event(event: int, old: CyclicalSettings, new: CyclicalSettings) -> int:
+    """The event of ``new``'s cycles at the same point of the cycle as ``event`` of ``old``'s.
+
+    Inside the shape (``e < C_k``) the fraction ``e / C_k`` is kept; inside the warm-up
+    (``C_k <= e``) the fraction ``(e - C_k) / W_k`` of it, which needs a warm-up in
+    ``new`` as well. The nearest event is taken, never leaving the phase.
+    """
+    at = cycle_positions(np.array([event], dtype=np.int64), old)
+    cycle, local = int(at.cycle[0]), int(at.local[0])
+    size, warm = int(at.sizes[at.listed[0]]), int(at.warmups[at.listed[0]])
+    start, new_size, new_warm = cycle_bounds(cycle, new)
+    if local < size:
+        return start + min(_round_half_up(local * new_size / size), new_size - 1)
+    if new_warm == 0:
+        raise ValueError(
+            f"warmup_duration must be > 0 to resume inside a warm-up (event {event} is "
+            f"{local - size} events into the warm-up of cycle {cycle}), got 0"
+        )
+    into = min(_round_half_up((local - size) * new_warm / warm), new_warm - 1)
+    return start + new_size + into
+
+
+def restart_bounds(cycle: int, settings: WarmRestartsSettings) -> tuple[float, float]:
+    """``(B_i, T_i)``: where SGDR cycle ``cycle`` starts and how long it lasts, summed
+    as :func:`restart_positions` sums them."""
+    if settings.T_mult == 1:
+        return float(cycle * settings.T_0), float(settings.T_0)
+    bound: int | float = 0
+    length: int | float = settings.T_0
+    for _ in range(cycle):
+        bound, length = bound + length, length * settings.T_mult
+    return float(bound), float(length)
+
+
+def warm_restarts_resume_position(
+    position: float, old: WarmRestartsSettings, new: WarmRestartsSettings
+) -> float:
+    """The position of ``new``'s cycles at the same point of the cycle as ``position``
+    of ``old``'s: the same cycle, the same fraction of its warm-up or of its anneal."""
+    cycle, t_cur, t_i = (float(a[0]) for a in restart_positions(np.array([position]), old))
+    i = int(cycle)
+    bound, length = restart_bounds(i, new)
+    warm, new_warm = old.warmup_steps, new.warmup_steps
+    if t_cur < warm:
+        if new_warm == 0:
+            raise ValueError(
+                f"warmup_steps must be > 0 to resume inside a warm-up (position {position:g} "
+                f"is {t_cur:g} steps into the warm-up of cycle {i}), got 0"
+            )
+        into = t_cur * new_warm / warm
+    else:
+        into = new_warm + (t_cur - warm) * (length - new_warm) / (t_i - warm)
+    resumed = bound + into
+    if restart_positions(np.array([resumed]), new)[0][0] != i:
+        # Rounding carried it onto the next restart: stay at the end of this cycle.
+        resumed = math.nextafter(bound + length, 0.0)
+    return resumed
 
 
 # --------------------------------------------------------------------------- validation

@@ -19,6 +19,7 @@ and asks the core for the value of an index, computed a window of indices at a t
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import math
 from collections.abc import Mapping
@@ -33,8 +34,10 @@ from ._schedules import (
     WarmRestartsSettings,
     check_cyclical_settings,
     check_warm_restarts_settings,
+    cyclical_resume_event,
     cyclical_values,
     restart_positions,
+    warm_restarts_resume_position,
     warm_restarts_values,
 )
 
@@ -217,6 +220,36 @@ class _CyclicalScheduler:
         event = v.as_count("state_dict['event_index']", state_dict["event_index"], minimum=0)
         self.save_history = state_dict["save_history"]
         self.event_index = event
+
+    # ------------------------------------------------------------------ elastic resume
+
+    def resume_with(self, cycle_size: int, warmup_duration: int | None = None) -> None:
+        """Go on with cycles of ``cycle_size`` events (and ``warmup_duration``, unchanged
+        when not given) from the same point of the cycle: for a run resumed with another
+        number of iterations per epoch.
+
+        The scheduler becomes the one built with the new sizes (other settings kept), at
+        the event with the same cycle index and the same fraction of the same phase
+        (anneal or warm-up), to the nearest event; ``event_index`` is renumbered, and a
+        state saved afterwards loads into a scheduler built with the new sizes. Cycle
+        growth (``cycle_mult``) applies to the new sizes. Formula:
+        :func:`lr_one_cycle._schedules.cyclical_resume_event`. Invalid sizes, or resuming
+        inside a warm-up with ``warmup_duration=0``, raise and change nothing.
+        """
+        current = self._settings
+        new = check_cyclical_settings(
+            **{
+                **dataclasses.asdict(current),
+                "cycle_size": cycle_size,
+                "warmup_duration": (
+                    current.warmup_duration if warmup_duration is None else warmup_duration
+                ),
+            }
+        )
+        event = cyclical_resume_event(self.event_index, current, new)
+        self._settings = new
+        self.event_index = event
+        self._window = []
 
     # ------------------------------------------------------------------ simulation
 
@@ -559,6 +592,40 @@ class CosineAnnealingWarmRestarts(SchedulerBase):
         for group, lr in zip(groups, lrs):
             write(group, "lr", lr)
         self._last_lr = lrs
+
+    # ------------------------------------------------------------------ elastic resume
+
+    def resume_with(self, T_0: int, warmup_steps: int | None = None) -> None:
+        """Go on with cycles whose first lasts ``T_0`` steps (and ``warmup_steps``,
+        unchanged when not given) from the same point of the cycle: for a run stepped
+        per iteration and resumed with another number of iterations per epoch.
+
+        The scheduler becomes the one built with the new ``T_0`` (other settings kept),
+        at the position with the same cycle index and the same fraction of the same
+        phase (warm-up or anneal): the lr carries over up to rounding, the current cycle
+        ends after its remaining fraction of the new length, and later cycles last
+        ``T_0 * T_mult**i``. ``last_epoch`` and ``position`` are renumbered (the position
+        may become fractional), and a state saved afterwards loads into a scheduler built
+        with the new ``T_0``. Formula:
+        :func:`lr_one_cycle._schedules.warm_restarts_resume_position`. A run stepped with
+        fractional epochs (``step(epoch + i / iters)``) needs no resume: its positions are
+        already in epochs. Invalid settings, or resuming inside a warm-up with
+        ``warmup_steps=0``, raise and change nothing.
+        """
+        current = self._settings
+        new = check_warm_restarts_settings(
+            T_0=T_0,
+            T_mult=current.T_mult,
+            eta_min=current.eta_min,
+            decay=current.decay,
+            warmup_steps=current.warmup_steps if warmup_steps is None else warmup_steps,
+        )
+        position = warm_restarts_resume_position(float(self.position), current, new)
+        self._settings = new
+        self.position = int(position) if position.is_integer() else position
+        self.last_epoch = math.floor(position)
+        self._window = []
+        self._apply()
 
     # ------------------------------------------------------------------ state
 

@@ -31,10 +31,14 @@ from ._groups import SchedulerBase, write_momentums, write_values
 from ._schedules import (
     AnnealStrategy,
     OneCycleCurve,
+    ResumedCurve,
+    ResumeKnots,
     check_max_lr,
     check_momentum,
     check_one_cycle_settings,
+    check_resume_knots,
     check_total_steps,
+    resume_knots,
 )
 
 _CONFIG_KEYS = (
@@ -51,6 +55,9 @@ _CONFIG_KEYS = (
     "momentum_key",
 )
 _STATE_KEYS = ("last_epoch", *_CONFIG_KEYS)
+# Written by state_dict() since resume_with() exists; optional on load, so that states
+# saved before it still load (as runs that were never resumed).
+_RESUME_KEYS = ("cycle_total_steps", "resume_knots")
 
 
 class OneCycleLR(SchedulerBase):
@@ -122,12 +129,12 @@ class OneCycleLR(SchedulerBase):
         self.max_momentums = max_momentums
         self.momentum_key = momentum_key
         self.base_lrs = [m / settings.div_factor for m in max_lrs]  # torch's name for initial lrs
-        self._curve = OneCycleCurve.build(
-            max_lrs=max_lrs,
-            base_momentums=base_momentums,
-            max_momentums=max_momentums,
-            **settings.__dict__,
-        )
+        # The cycle the run follows, and how the run's steps map onto it once
+        # resume_with() changed the run's length (no knots: step k is position k).
+        self.cycle_total_steps = total
+        self._knots: ResumeKnots = ()
+        self._cycle = self._build_cycle(total)
+        self._curve: OneCycleCurve | ResumedCurve = self._cycle
         # Values come from the core a window of steps at a time (exact, vectorised):
         # a step() then only looks its values up and writes them.
         self._window_size = max(16, min(1024, 32768 // n))
@@ -194,28 +201,103 @@ class OneCycleLR(SchedulerBase):
             for i, lr in enumerate(lrs):
                 print(f"Adjusting learning rate of group {i} to {lr:.4e}.")
 
-    def _check_step(self, name: str, step: Any) -> int:
+    def _check_step(self, name: str, step: Any, total_steps: int | None = None) -> int:
+        total = self.total_steps if total_steps is None else total_steps
         value = v.as_count(name, step, minimum=0)
-        if value > self.total_steps:
+        if value > total:
             raise ValueError(
-                f"{name} must be a step in 0..{self.total_steps} "
-                f"(total_steps={self.total_steps}), got {value}"
+                f"{name} must be a step in 0..{total} (total_steps={total}), got {value}"
             )
         return value
+
+    def _build_cycle(self, total_steps: int) -> OneCycleCurve:
+        return OneCycleCurve.build(
+            max_lrs=self.max_lrs,
+            total_steps=total_steps,
+            pct_start=self.pct_start,
+            anneal_strategy=self.anneal_strategy,
+            div_factor=self.div_factor,
+            final_div_factor=self.final_div_factor,
+            three_phase=self.three_phase,
+            base_momentums=self.base_momentums,
+            max_momentums=self.max_momentums,
+        )
+
+    def _follow(self, total_steps: int, cycle_total_steps: int, knots: ResumeKnots) -> None:
+        """Switch to the run described by the lengths and knots (all checked)."""
+        if cycle_total_steps != self.cycle_total_steps:
+            self._cycle = self._build_cycle(cycle_total_steps)
+        self.total_steps = total_steps
+        self.cycle_total_steps = cycle_total_steps
+        self._knots = knots
+        self._curve = ResumedCurve(self._cycle, knots) if knots else self._cycle
+        self._window = []
+
+    # ------------------------------------------------------------------ elastic resume
+
+    def resume_with(
+        self,
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+    ) -> None:
+        """Continue the cycle from the current step as a run of ``total_steps`` steps in all.
+
+        For a run whose length changed (more workers, another batch size): the current
+        step keeps its lr and momentum bit for bit, and the rest of the cycle is spread
+        evenly over the steps ``last_epoch .. total_steps - 1``, so the schedule goes on
+        from the same point of the cycle (same phase, same fraction of it), without a
+        jump, passes the peak once, and the last update gets the final lr (``min_lr``).
+        Steps already taken keep their values. The formula and why it was chosen are in
+        :mod:`lr_one_cycle._schedules` ("elastic resume"); ``docs/elastic_resume.png``
+        shows it. The length is ``total_steps`` or ``epochs * steps_per_epoch`` as in the
+        constructor; the length in force already changes nothing.
+
+        ``state_dict()`` records the resumed run, and a scheduler built with either the
+        original or the new ``total_steps`` loads it exactly::
+
+            scheduler = OneCycleLR(optimizer, max_lr=0.1, total_steps=1000)
+            scheduler.load_state_dict(checkpoint["scheduler"])  # saved at step 300
+            scheduler.resume_with(total_steps=1500)  # e.g. half the workers now
+
+        A method rather than an argument of ``load_state_dict``: it works on a live
+        scheduler as well (a run extended midway), and ``load_state_dict`` stays an
+        exact restore, which is what frameworks calling it expect.
+
+        Raises ``ValueError``, changing nothing, when ``total_steps`` is below the steps
+        already taken, or leaves no step after the current one to reach the final value.
+        """
+        total = check_total_steps(total_steps, epochs, steps_per_epoch)
+        if total == self.total_steps:
+            return
+        knots = resume_knots(
+            self._knots,
+            step=self.last_epoch,
+            total_steps=total,
+            cycle_steps=self.cycle_total_steps,
+        )
+        self._follow(total, self.cycle_total_steps, knots)
+        self._apply(self.last_epoch)
+
+    @property
+    def resume_knots(self) -> list[list[float]]:
+        """The ``[step, cycle position]`` knots of the run (empty: never resumed)."""
+        return [[step, position] for step, position in self._knots]
 
     # ------------------------------------------------------------------ state
 
     def state_dict(self) -> dict[str, Any]:
         """Position and settings, as plain Python values (``torch.load(weights_only=True)``
         reads them back)."""
-        return {key: _plain(getattr(self, key)) for key in _STATE_KEYS}
+        return {key: _plain(getattr(self, key)) for key in (*_STATE_KEYS, *_RESUME_KEYS)}
 
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore the position saved by :meth:`state_dict` and re-apply its values.
 
         The saved settings must match this scheduler's (same schedule, same kind of
         optimizer); anything else is refused with a message naming what differs, and
-        nothing changes.
+        nothing changes. For a run continued by :meth:`resume_with`, ``total_steps`` may
+        be the run's original or its new length: the saved run is restored either way.
         """
         if not isinstance(state_dict, Mapping):
             raise TypeError(f"state_dict must be a dict, got {type(state_dict).__name__}")
@@ -231,17 +313,48 @@ class OneCycleLR(SchedulerBase):
                 f"{_momentum_name(state_dict['momentum_key'])}, but this scheduler's optimizer "
                 f"cycles {_momentum_name(self.momentum_key)}"
             )
+        saved_total = v.as_count("state_dict['total_steps']", state_dict["total_steps"])
+        saved_cycle = v.as_count(
+            "state_dict['cycle_total_steps']", state_dict.get("cycle_total_steps", saved_total)
+        )
         differ = [
             f"{k} (saved {state_dict[k]!r}, here {_plain(getattr(self, k))!r})"
             for k in _CONFIG_KEYS
-            if state_dict[k] != _plain(getattr(self, k))
+            if k != "total_steps" and state_dict[k] != _plain(getattr(self, k))
         ]
+        if self.total_steps not in (saved_total, saved_cycle):
+            saved = f"{saved_total}" + (
+                f", resumed from {saved_cycle}" if saved_cycle != saved_total else ""
+            )
+            differ.insert(0, f"total_steps (saved {saved}, here {self.total_steps})")
         if differ:
+            hint = (
+                f"; to continue the saved run over {self.total_steps} steps, build the "
+                f"scheduler with total_steps={saved_total}, load the state, then call "
+                f"resume_with(total_steps={self.total_steps})"
+                if len(differ) == 1 and differ[0].startswith("total_steps")
+                else ""
+            )
             raise ValueError(
                 "state_dict was saved for another schedule; these settings differ: "
                 + "; ".join(differ)
+                + hint
             )
-        step = self._check_step("state_dict['last_epoch']", state_dict["last_epoch"])
+        knots = check_resume_knots(
+            "state_dict['resume_knots']",
+            state_dict.get("resume_knots", []),
+            total_steps=saved_total,
+            cycle_steps=saved_cycle,
+        )
+        if not knots and saved_cycle != saved_total:
+            raise ValueError(
+                f"state_dict['resume_knots'] is empty but the run's total_steps ({saved_total}) "
+                f"differs from its cycle's ({saved_cycle})"
+            )
+        step = self._check_step(
+            "state_dict['last_epoch']", state_dict["last_epoch"], total_steps=saved_total
+        )
+        self._follow(saved_total, saved_cycle, knots)
         self.last_epoch = step
         self._apply(step)
 
