@@ -17,6 +17,7 @@ The step convention is stated in :mod:`lr_one_cycle._schedules`.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -153,6 +154,33 @@ def load_state(scheduler: Any, state: Any) -> None:
             for key, value in state.items()
         }
     scheduler.load_state_dict(state)
+
+
+def resume_with(scheduler: Any, **settings: Any) -> None:
+    """``scheduler.resume_with(**settings)`` for R.
+
+    R copies values into an optimizer that lives in R at whole positions only, so a
+    warm-restart resume that would land between two steps (see
+    ``CosineAnnealingWarmRestarts.resume_with``) is refused there, before anything
+    changes: it is tried on a copy first.
+    """
+    if isinstance(scheduler, CosineAnnealingWarmRestarts) and isinstance(
+        scheduler.optimizer, ROptimizer
+    ):
+        trial = copy.deepcopy(scheduler)
+        trial.resume_with(**settings)
+        if not float(trial.position).is_integer():
+            raise ValueError(
+                f"resume_with({_call_args(settings)}) would continue between two steps "
+                f"(position {trial.position:g}), which an optimizer that lives in R cannot "
+                "follow: choose T_0 so that the current cycle's remaining fraction is a whole "
+                "number of steps, or drive a Python optimizer"
+            )
+    scheduler.resume_with(**settings)
+
+
+def _call_args(settings: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in settings.items())
 
 
 def one_cycle_table(

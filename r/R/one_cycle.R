@@ -29,6 +29,12 @@
 #' * `$state_dict()` gives the position and settings as a named list (it can be
 #'   saved with `saveRDS()`); `$load_state_dict(state)` restores it after checking
 #'   it was saved for the same schedule, and re-applies that step's values.
+#' * `$resume_with(total_steps = )` (or `epochs =, steps_per_epoch =`): elastic
+#'   resume for a run whose length changed (more workers, another batch size). The
+#'   current step keeps its values and the rest of the cycle is spread over the
+#'   remaining steps, ending at the final lr; a length shorter than the steps taken is
+#'   refused. The cosine family's schedulers take `T_0` (warm restarts) or
+#'   `cycle_size` (cyclical). Same rule as Python's `OneCycleLR.resume_with()`.
 #' * `$last_epoch` is the last step applied (read-only).
 #' * `print()` shows the settings and the position.
 #'

@@ -45,6 +45,11 @@ r_stand_in <- function(optimizer, entries = character()) {
   bridge()$r_optimizer(groups, plain(optimizer$defaults), class(optimizer)[[1]])
 }
 
+# Elastic resume ($resume_with(), see the Python schedulers' resume_with) takes the
+# Python method's arguments: total_steps (or epochs and steps_per_epoch) for 1cycle,
+# T_0 (and warmup_steps) for warm restarts, cycle_size (and warmup_duration) for
+# ignite's cyclical schedulers.
+
 # The parts every kind shares: $optimizer, $python (the Python scheduler, to inspect),
 # $state_dict(), $last_epoch and print(). `sync` brings the Python scheduler to the
 # position R holds before its state is read.
@@ -86,6 +91,10 @@ python_optimizer_scheduler <- function(py, optimizer) {
   self$get_last_lr <- function() as.numeric(bridge()$last_values(py))
   self$load_state_dict <- function(state_dict) {
     py_call(bridge()$load_state(py, state_dict))
+    invisible(self)
+  }
+  self$resume_with <- function(...) {
+    py_call(do.call(bridge()$resume_with, c(list(py), py_args(list(...)))))
     invisible(self)
   }
   self
@@ -148,6 +157,12 @@ r_optimizer_scheduler <- function(py, optimizer) {
   self$get_last_lr <- function() last_values
   self$load_state_dict <- function(state_dict) {
     py_call(bridge()$load_state(py, state_dict))
+    move(bridge()$spec(py)$position)
+    invisible(self)
+  }
+  self$resume_with <- function(...) {
+    bridge()$move_to(py, k)
+    py_call(do.call(bridge()$resume_with, c(list(py), py_args(list(...)))))
     move(bridge()$spec(py)$position)
     invisible(self)
   }
