@@ -155,3 +155,39 @@ def momentum_key_of(optimizer: Any, groups: list[dict[str, Any]]) -> str | None:
         if missing:
             raise ValueError(f"optimizer.param_groups[{missing[0]}] has no {key!r} entry to cycle")
     return key
+
+
+def check_saved_state(state: Any, keys: Sequence[str], saved_by: str) -> Mapping[str, Any]:
+    """A state dict to load: a mapping holding every one of ``keys``.
+
+    ``saved_by`` names the class whose ``state_dict()`` makes such states, for the
+    message when keys are missing (a state of another scheduler, or torch's own).
+    """
+    if not isinstance(state, Mapping):
+        raise TypeError(f"state_dict must be a dict, got {type(state).__name__}")
+    missing = [k for k in keys if k not in state]
+    if missing:
+        raise ValueError(
+            f"state_dict is missing {', '.join(missing)}: it was not saved by "
+            f"lr_one_cycle.{saved_by}.state_dict()"
+        )
+    return state
+
+
+def settings_differences(state: Mapping[str, Any], current: Mapping[str, Any]) -> list[str]:
+    """``"key (saved X, here Y)"`` for each setting whose saved value is not the current one."""
+    return [
+        f"{k} (saved {state[k]!r}, here {here!r})"
+        for k, here in current.items()
+        if state[k] != here
+    ]
+
+
+def refuse_other_schedule(differences: Sequence[str], hint: str = "") -> None:
+    """Refuse a state saved for another schedule, naming every setting that differs."""
+    if differences:
+        raise ValueError(
+            "state_dict was saved for another schedule; these settings differ: "
+            + "; ".join(differences)
+            + hint
+        )

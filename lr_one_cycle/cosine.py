@@ -192,31 +192,14 @@ class _CyclicalScheduler:
         optimizer until the next call (as in ignite).
         """
         cls = type(self).__name__
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"state_dict must be a dict, got {type(state_dict).__name__}")
-        if "total_cycle_size" in state_dict:
+        if isinstance(state_dict, Mapping) and "total_cycle_size" in state_dict:
             raise ValueError(
                 f"state_dict was saved by ignite's {cls}, whose event_index restarts every "
                 f"cycle; lr_one_cycle's {cls} counts events from the start and cannot "
                 "resume from it"
             )
-        keys = ("event_index", "save_history", *self._config_keys)
-        missing = [k for k in keys if k not in state_dict]
-        if missing:
-            raise ValueError(
-                f"state_dict is missing {', '.join(missing)}: it was not saved by "
-                f"lr_one_cycle.{cls}.state_dict()"
-            )
-        differ = [
-            f"{k} (saved {state_dict[k]!r}, here {here!r})"
-            for k, here in self._config().items()
-            if state_dict[k] != here
-        ]
-        if differ:
-            raise ValueError(
-                "state_dict was saved for another schedule; these settings differ: "
-                + "; ".join(differ)
-            )
+        v.check_saved_state(state_dict, ("event_index", "save_history", *self._config_keys), cls)
+        v.refuse_other_schedule(v.settings_differences(state_dict, self._config()))
         event = v.as_count("state_dict['event_index']", state_dict["event_index"], minimum=0)
         self.save_history = state_dict["save_history"]
         self.event_index = event
@@ -639,24 +622,10 @@ class CosineAnnealingWarmRestarts(SchedulerBase):
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore the position and base lrs saved by :meth:`state_dict` and re-apply
         that step's values. Settings must match; otherwise nothing changes."""
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"state_dict must be a dict, got {type(state_dict).__name__}")
-        missing = [k for k in _SGDR_STATE if k not in state_dict]
-        if missing:
-            raise ValueError(
-                f"state_dict is missing {', '.join(missing)}: it was not saved by "
-                "lr_one_cycle.CosineAnnealingWarmRestarts.state_dict()"
-            )
-        differ = [
-            f"{k} (saved {state_dict[k]!r}, here {getattr(self, k)!r})"
-            for k in _SGDR_CONFIG
-            if state_dict[k] != getattr(self, k)
-        ]
-        if differ:
-            raise ValueError(
-                "state_dict was saved for another schedule; these settings differ: "
-                + "; ".join(differ)
-            )
+        v.check_saved_state(state_dict, _SGDR_STATE, "CosineAnnealingWarmRestarts")
+        v.refuse_other_schedule(
+            v.settings_differences(state_dict, {k: getattr(self, k) for k in _SGDR_CONFIG})
+        )
         base_lrs = v.per_group(
             "state_dict['base_lrs']",
             list(state_dict["base_lrs"]),

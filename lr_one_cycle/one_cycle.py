@@ -299,14 +299,7 @@ class OneCycleLR(SchedulerBase):
         nothing changes. For a run continued by :meth:`resume_with`, ``total_steps`` may
         be the run's original or its new length: the saved run is restored either way.
         """
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"state_dict must be a dict, got {type(state_dict).__name__}")
-        missing = [k for k in _STATE_KEYS if k not in state_dict]
-        if missing:
-            raise ValueError(
-                f"state_dict is missing {', '.join(missing)}: it was not saved by "
-                "lr_one_cycle.OneCycleLR.state_dict()"
-            )
+        v.check_saved_state(state_dict, _STATE_KEYS, "OneCycleLR")
         if state_dict["momentum_key"] != self.momentum_key:
             raise ValueError(
                 "state_dict was saved for an optimizer that cycles "
@@ -317,29 +310,22 @@ class OneCycleLR(SchedulerBase):
         saved_cycle = v.as_count(
             "state_dict['cycle_total_steps']", state_dict.get("cycle_total_steps", saved_total)
         )
-        differ = [
-            f"{k} (saved {state_dict[k]!r}, here {_plain(getattr(self, k))!r})"
-            for k in _CONFIG_KEYS
-            if k != "total_steps" and state_dict[k] != _plain(getattr(self, k))
-        ]
+        differ = v.settings_differences(
+            state_dict, {k: _plain(getattr(self, k)) for k in _CONFIG_KEYS if k != "total_steps"}
+        )
         if self.total_steps not in (saved_total, saved_cycle):
             saved = f"{saved_total}" + (
                 f", resumed from {saved_cycle}" if saved_cycle != saved_total else ""
             )
             differ.insert(0, f"total_steps (saved {saved}, here {self.total_steps})")
-        if differ:
-            hint = (
-                f"; to continue the saved run over {self.total_steps} steps, build the "
-                f"scheduler with total_steps={saved_total}, load the state, then call "
-                f"resume_with(total_steps={self.total_steps})"
-                if len(differ) == 1 and differ[0].startswith("total_steps")
-                else ""
-            )
-            raise ValueError(
-                "state_dict was saved for another schedule; these settings differ: "
-                + "; ".join(differ)
-                + hint
-            )
+        hint = (
+            f"; to continue the saved run over {self.total_steps} steps, build the "
+            f"scheduler with total_steps={saved_total}, load the state, then call "
+            f"resume_with(total_steps={self.total_steps})"
+            if len(differ) == 1 and differ[0].startswith("total_steps")
+            else ""
+        )
+        v.refuse_other_schedule(differ, hint)
         knots = check_resume_knots(
             "state_dict['resume_knots']",
             state_dict.get("resume_knots", []),
