@@ -141,15 +141,13 @@ values <- function(optimizer) unlist(lapply(optimizer$param_groups, function(g) 
 """
 
 
-def r_program(kind: str, lrs: list[float], kwargs: dict[str, Any], steps: int) -> str:
-    """R source: build an R optimizer and a scheduler, step ``steps`` times, and return
-    every (lr, momentum) of every group at steps 0..steps, flattened."""
-    groups, defaults = r_groups(kind, lrs)
+def r_stepping(build_optimizer: str, kwargs: dict[str, Any], steps: int) -> str:
+    """R source: run ``build_optimizer`` (which defines ``optimizer``), build a scheduler,
+    step ``steps`` times, and return every (lr, momentum) of every group at steps
+    0..steps, flattened."""
     return f"""local({{
   {R_VALUES}
-  optimizer <- new.env()
-  optimizer$param_groups <- {groups}
-  optimizer$defaults <- {defaults}
+  {build_optimizer}
   scheduler <- lr_one_cycle(optimizer, {r_arguments(kwargs)})
   rows <- list(values(optimizer))
   for (k in seq_len({steps})) {{
@@ -158,25 +156,25 @@ def r_program(kind: str, lrs: list[float], kwargs: dict[str, Any], steps: int) -
   }}
   unlist(rows)
 }})"""
+
+
+def r_program(kind: str, lrs: list[float], kwargs: dict[str, Any], steps: int) -> str:
+    """With an R optimizer (an environment shaped like R torch's)."""
+    groups, defaults = r_groups(kind, lrs)
+    build = f"""optimizer <- new.env()
+  optimizer$param_groups <- {groups}
+  optimizer$defaults <- {defaults}"""
+    return r_stepping(build, kwargs, steps)
 
 
 def r_torch_program(kind: str, lrs: list[float], kwargs: dict[str, Any], steps: int) -> str:
-    """The same with a Python torch optimizer built from R through reticulate."""
+    """With a Python torch optimizer built from R through reticulate."""
     opt = "SGD" if kind == "sgd" else "Adam"
     extra = ", momentum = 0.9" if kind == "sgd" else ""
     groups = ", ".join(f"list(params = list(torch$zeros(1L)), lr = {r_value(x)})" for x in lrs)
-    return f"""local({{
-  {R_VALUES}
-  torch <- reticulate::import("torch")
-  optimizer <- torch$optim${opt}(list({groups}), lr = 0.1{extra})
-  scheduler <- lr_one_cycle(optimizer, {r_arguments(kwargs)})
-  rows <- list(values(optimizer))
-  for (k in seq_len({steps})) {{
-    scheduler$step()
-    rows[[k + 1]] <- values(optimizer)
-  }}
-  unlist(rows)
-}})"""
+    build = f"""torch <- reticulate::import("torch")
+  optimizer <- torch$optim${opt}(list({groups}), lr = 0.1{extra})"""
+    return r_stepping(build, kwargs, steps)
 
 
 # --------------------------------------------------------------------------- Python
