@@ -1,4 +1,5 @@
-"""Writing schedule values into an optimizer's ``param_groups``, and the scheduler base.
+"""What every scheduler adapter shares: writing values into an optimizer's
+``param_groups``, the window of values it reads from the core, and the scheduler base.
 
 The only place that touches ``param_groups``. A tensor ``lr``, ``momentum`` or
 ``betas[0]`` is updated in place (``fill_``) and stays the same tensor, so a
@@ -9,8 +10,10 @@ schedulers keep their settings on themselves.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
 
 try:  # With torch installed, schedulers are real torch LRSchedulers (Lightning checks).
     from torch.optim.lr_scheduler import LRScheduler as SchedulerBase
@@ -18,6 +21,44 @@ except ImportError:  # pragma: no cover - exercised in the no-torch test subproc
 
     class SchedulerBase:  # type: ignore[no-redef]
         """Stand-in base when torch is not installed."""
+
+
+class ValueWindow(Generic[T]):
+    """The values of consecutive positions, read from the pure core a window at a time.
+
+    ``fetch(position)`` returns the values of ``position, position + 1, ...`` (one
+    vectorised, exact evaluation of the core, at least one position); :meth:`at` then
+    costs a list lookup until a position falls outside the window. Pass a bound method
+    as ``fetch`` (not a lambda), so that ``copy.deepcopy`` of a scheduler rebinds it to
+    the copy. :meth:`clear` after anything that changes the values.
+    """
+
+    __slots__ = ("_fetch", "_start", "_values")
+
+    def __init__(self, fetch: Callable[[int], list[T]]) -> None:
+        self._fetch = fetch
+        self._start = 0
+        self._values: list[T] = []
+
+    def at(self, position: int) -> T:
+        offset = position - self._start
+        values = self._values
+        if not 0 <= offset < len(values):
+            self._values = values = self._fetch(position)
+            self._start, offset = position, 0
+        return values[offset]
+
+    def clear(self) -> None:
+        self._values = []
+
+
+def check_group_count(groups: Sequence[Any], expected: int) -> None:
+    """Refuse to write into an optimizer whose groups changed since the schedule was built."""
+    if len(groups) != expected:
+        raise ValueError(
+            f"the optimizer has {len(groups)} parameter groups but the schedule was built "
+            f"for {expected}"
+        )
 
 
 def _is_tensor(value: Any) -> bool:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import _validate as v
-from ._groups import SchedulerBase, write
+from ._groups import SchedulerBase, ValueWindow, check_group_count, write, write_values
 from ._schedules import (
     CyclicalSettings,
     WarmRestartsSettings,
@@ -91,8 +91,7 @@ class _CyclicalScheduler:
         self.param_group_index = index
         self._settings = settings
         self.event_index = 0
-        self._window_start = 0
-        self._window: list[float] = []
+        self._window: ValueWindow[float] = ValueWindow(self._values_from)
 
     # ------------------------------------------------------------------ settings
 
@@ -163,12 +162,11 @@ class _CyclicalScheduler:
         engine.add_event_handler(event, self)
 
     def _value(self, event: int) -> float:
-        offset = event - self._window_start
-        if not 0 <= offset < len(self._window):
-            self._window_start, offset = event, 0
-            events = np.arange(event, event + _WINDOW, dtype=np.int64)
-            self._window = cyclical_values(events, self._settings, exact=True).tolist()
-        return self._window[offset]
+        return self._window.at(event)
+
+    def _values_from(self, event: int) -> list[float]:
+        events = np.arange(event, event + _WINDOW, dtype=np.int64)
+        return cyclical_values(events, self._settings, exact=True).tolist()
 
     # ------------------------------------------------------------------ state
 
@@ -232,7 +230,7 @@ class _CyclicalScheduler:
         event = cyclical_resume_event(self.event_index, current, new)
         self._settings = new
         self.event_index = event
-        self._window = []
+        self._window.clear()
 
     # ------------------------------------------------------------------ simulation
 
@@ -508,8 +506,7 @@ class CosineAnnealingWarmRestarts(SchedulerBase):
         self.optimizer = optimizer
         self.base_lrs = base_lrs
         self._settings: WarmRestartsSettings = settings
-        self._window_start = 0
-        self._window: list[list[float]] = []
+        self._window: ValueWindow[list[float]] = ValueWindow(self._values_from)
         self.position: int | float = max(start, 0)
         self.last_epoch = max(start, 0)
         self._apply()
@@ -556,24 +553,17 @@ class CosineAnnealingWarmRestarts(SchedulerBase):
         if isinstance(position, float):
             t = np.array([position])
             return warm_restarts_values(t, self.base_lrs, self._settings, exact=True)[0].tolist()
-        offset = position - self._window_start
-        if not 0 <= offset < len(self._window):
-            self._window_start, offset = position, 0
-            t = np.arange(position, position + _WINDOW, dtype=np.float64)
-            rows = warm_restarts_values(t, self.base_lrs, self._settings, exact=True)
-            self._window = rows.tolist()
-        return self._window[offset]
+        return self._window.at(position)
+
+    def _values_from(self, position: int) -> list[list[float]]:
+        t = np.arange(position, position + _WINDOW, dtype=np.float64)
+        return warm_restarts_values(t, self.base_lrs, self._settings, exact=True).tolist()
 
     def _apply(self) -> None:
         groups = self.optimizer.param_groups
-        if len(groups) != len(self.base_lrs):
-            raise ValueError(
-                f"the optimizer has {len(groups)} parameter groups but the schedule was built "
-                f"for {len(self.base_lrs)}"
-            )
+        check_group_count(groups, len(self.base_lrs))
         lrs = self._values()
-        for group, lr in zip(groups, lrs):
-            write(group, "lr", lr)
+        write_values(groups, lrs, None, ())
         self._last_lr = lrs
 
     # ------------------------------------------------------------------ elastic resume
@@ -607,7 +597,7 @@ class CosineAnnealingWarmRestarts(SchedulerBase):
         self._settings = new
         self.position = int(position) if position.is_integer() else position
         self.last_epoch = math.floor(position)
-        self._window = []
+        self._window.clear()
         self._apply()
 
     # ------------------------------------------------------------------ state
@@ -636,7 +626,7 @@ class CosineAnnealingWarmRestarts(SchedulerBase):
         self.base_lrs = base_lrs
         self.position = int(position) if position.is_integer() else position
         self.last_epoch = math.floor(position)
-        self._window = []
+        self._window.clear()
         self._apply()
 
     def __repr__(self) -> str:

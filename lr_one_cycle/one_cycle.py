@@ -27,7 +27,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _validate as v
-from ._groups import SchedulerBase, write_momentums, write_values
+from ._groups import (
+    SchedulerBase,
+    ValueWindow,
+    check_group_count,
+    write_momentums,
+    write_values,
+)
 from ._schedules import (
     AnnealStrategy,
     OneCycleCurve,
@@ -138,8 +144,7 @@ class OneCycleLR(SchedulerBase):
         # Values come from the core a window of steps at a time (exact, vectorised):
         # a step() then only looks its values up and writes them.
         self._window_size = max(16, min(1024, 32768 // n))
-        self._window_start = 0
-        self._window: list[tuple[list[float], list[float]]] = []
+        self._window: ValueWindow[tuple[list[float], list[float]]] = ValueWindow(self._rows_from)
         self.last_epoch = max(start, 0)
         self._apply(self.last_epoch)
 
@@ -182,24 +187,16 @@ class OneCycleLR(SchedulerBase):
 
     def _apply(self, step: int) -> None:
         groups = self.optimizer.param_groups
-        if len(groups) != len(self.max_lrs):
-            raise ValueError(
-                f"the optimizer has {len(groups)} parameter groups but the schedule was built "
-                f"for {len(self.max_lrs)}"
-            )
-        offset = step - self._window_start
-        if not 0 <= offset < len(self._window):
-            self._window_start = step
-            self._window = self._curve.rows(
-                step, min(step + self._window_size, self.total_steps + 1)
-            )
-            offset = 0
-        lrs, momentums = self._window[offset]
+        check_group_count(groups, len(self.max_lrs))
+        lrs, momentums = self._window.at(step)
         write_values(groups, lrs, self.momentum_key, momentums)
         self._last_lr = lrs
         if self.verbose:
             for i, lr in enumerate(lrs):
                 print(f"Adjusting learning rate of group {i} to {lr:.4e}.")
+
+    def _rows_from(self, step: int) -> list[tuple[list[float], list[float]]]:
+        return self._curve.rows(step, min(step + self._window_size, self.total_steps + 1))
 
     def _check_step(self, name: str, step: Any, total_steps: int | None = None) -> int:
         total = self.total_steps if total_steps is None else total_steps
@@ -231,7 +228,7 @@ class OneCycleLR(SchedulerBase):
         self.cycle_total_steps = cycle_total_steps
         self._knots = knots
         self._curve = ResumedCurve(self._cycle, knots) if knots else self._cycle
-        self._window = []
+        self._window.clear()
 
     # ------------------------------------------------------------------ elastic resume
 
