@@ -51,6 +51,26 @@ Steps = int | Sequence[int] | npt.NDArray[np.integer]
 #   linear: (end - start) * pct + start
 # and the split below performs the same operations in the same order (IEEE addition is
 # commutative), so one ``x`` per step serves every parameter group, bit for bit.
+#
+# ``numpy.cos`` / ``numpy.power`` may round differently from Python's ``math.cos`` /
+# ``**`` (the references' operations) by a few ulp on some builds; ``exact=True``
+# paths apply the Python function to every element through :func:`elementwise`.
+
+
+def elementwise(function: object, *arrays: FloatArray) -> FloatArray:
+    """Apply a Python scalar ``function`` (``math.cos``, ``pow``) to every element.
+
+    Bitwise equal to calling it in a Python loop, which is what the references do;
+    one C-level ``map``, so about 70 ns an element.
+    """
+    shaped = np.broadcast_arrays(*arrays)
+    columns = [a.ravel().tolist() for a in shaped]
+    out = np.fromiter(map(function, *columns), np.float64, shaped[0].size)  # type: ignore[call-overload]
+    return out.reshape(shaped[0].shape)
+
+
+def _cos(angle: FloatArray, exact: bool) -> FloatArray:
+    return elementwise(math.cos, angle) if exact else np.cos(angle)
 
 
 def anneal_coefficients(start: float, end: float, strategy: AnnealStrategy) -> tuple[float, float]:
@@ -73,11 +93,7 @@ def anneal_shape_array(
     """Vectorised :func:`anneal_shape`; ``exact=True`` is bitwise equal to the scalar path."""
     if strategy != "cos":
         return pct
-    angle = np.pi * pct
-    if exact:
-        cosine = np.fromiter(map(math.cos, angle.ravel().tolist()), np.float64, angle.size)
-        return cosine.reshape(angle.shape) + 1
-    return np.cos(angle) + 1
+    return _cos(np.pi * pct, exact) + 1
 
 
 # --------------------------------------------------------------------------- 1cycle
@@ -697,30 +713,13 @@ def lr_sweep(
 # for parity); warm restarts follow the step convention above (step 0 applied at
 # construction) and also take fractional epochs, as torch's ``step(epoch)`` does.
 #
-# Transcendental functions go through :func:`elementwise` when ``exact`` is asked for:
-# ``numpy.cos`` / ``numpy.power`` may round differently from Python's ``math.cos`` /
-# ``**`` (the references' operations), a few ulp on some builds.
+# Transcendental functions go through :func:`elementwise` (see "annealing") when
+# ``exact`` is asked for.
 
 CyclicalShape = Literal["cos", "linear", "monotonic"]
 DecayType = Literal["cos", "step", "poly"]
 DECAY_TYPES: tuple[DecayType, ...] = ("cos", "step", "poly")
 POLY_POWER = 0.9
-
-
-def elementwise(function: object, *arrays: FloatArray) -> FloatArray:
-    """Apply a Python scalar ``function`` (``math.cos``, ``pow``) to every element.
-
-    Bitwise equal to calling it in a Python loop, which is what the references do;
-    one C-level ``map``, so about 70 ns an element.
-    """
-    shaped = np.broadcast_arrays(*arrays)
-    columns = [a.ravel().tolist() for a in shaped]
-    out = np.fromiter(map(function, *columns), np.float64, shaped[0].size)  # type: ignore[call-overload]
-    return out.reshape(shaped[0].shape)
-
-
-def _cos(angle: FloatArray, exact: bool) -> FloatArray:
-    return elementwise(math.cos, angle) if exact else np.cos(angle)
 
 
 def _pow(base: FloatArray, exponent: FloatArray | float, exact: bool) -> FloatArray:
