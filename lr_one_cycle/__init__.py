@@ -1,20 +1,27 @@
 """Exact, fast learning-rate and momentum schedules for PyTorch, from Python and R.
 
-The formulas live in one pure core (:mod:`lr_one_cycle._schedules`, which also states
-the step convention); the schedulers are thin adapters that write its values into an
-optimizer's ``param_groups``.
+The formulas live in one pure core, :mod:`lr_one_cycle.schedules` (one module per
+family behind one protocol; :mod:`lr_one_cycle.schedules._protocol` states the step
+convention). The schedulers are thin adapters over one base
+(:mod:`lr_one_cycle.scheduler`) that write the core's values into an optimizer's
+``param_groups``.
+
+Importing the package does not import torch: the pure schedules, the CLI and optimizers
+that live in R never need it. Schedulers become torch ``LRScheduler`` instances once
+torch is imported.
 """
 
-from ._schedules import (
+from .cosine import CosineAnnealingScheduler, CosineAnnealingWarmRestarts, LinearCyclicalScheduler
+from .factory import get_lr_scheduler, set_optimizer_lr
+from .one_cycle import OneCycleLR, lr_one_cycle
+from .range_test import LRFindResult, lr_find
+from .schedules import (
+    Schedule,
     cosine_annealing_schedule,
     linear_cyclical_schedule,
     one_cycle_schedule,
     warm_restarts_schedule,
 )
-from .cosine import CosineAnnealingScheduler, CosineAnnealingWarmRestarts, LinearCyclicalScheduler
-from .factory import get_lr_scheduler, set_optimizer_lr
-from .one_cycle import OneCycleLR, lr_one_cycle
-from .range_test import LRFindResult, lr_find
 from .training import ScheduleDriftWarning, check_in_step, optimizer_updates, step_with_optimizer
 
 __all__ = [
@@ -23,6 +30,7 @@ __all__ = [
     "LRFindResult",
     "LinearCyclicalScheduler",
     "OneCycleLR",
+    "Schedule",
     "ScheduleDriftWarning",
     "check_in_step",
     "cosine_annealing_schedule",

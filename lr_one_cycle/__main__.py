@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ._schedules import cosine_annealing_schedule, one_cycle_schedule, warm_restarts_schedule
 from ._validate import as_count
+from .schedules import cosine_annealing_schedule, one_cycle_schedule, warm_restarts_schedule
 
 
 def number(text: str) -> int | float:

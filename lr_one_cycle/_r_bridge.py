@@ -1,8 +1,8 @@
 """Glue for the R package ``lronecycle`` (``r/``): what R sends in, plain values out.
 
-No formula and no argument check lives here. The R package builds the same scheduler
-classes Python users build (so R gets the same checks and the same error sentences) and
-reads values from the same core, :class:`lr_one_cycle._schedules.OneCycleCurve`.
+No formula and no argument check lives here, and only public API is used. The R package
+builds the same scheduler classes Python users build (so R gets the same checks and the
+same error sentences) and reads values from the same core, the scheduler's ``schedule``.
 This module only adapts the edges that reticulate 1.28 cannot cross on its own:
 
 - an optimizer that lives in R (R torch's, or any environment shaped like one) is
@@ -12,7 +12,7 @@ This module only adapts the edges that reticulate 1.28 cannot cross on its own:
 - R turns a one-element list into a scalar, so a state dict coming back from R has its
   list-valued entries restored before it is loaded.
 
-The step convention is stated in :mod:`lr_one_cycle._schedules`.
+The step convention is stated in :mod:`lr_one_cycle.schedules._protocol`.
 """
 
 from __future__ import annotations
@@ -24,20 +24,14 @@ from typing import Any
 import numpy as np
 
 from . import _validate as v
-from ._schedules import (
-    cosine_annealing_schedule,
-    cyclical_values,
-    one_cycle_schedule,
-    warm_restarts_schedule,
-    warm_restarts_values,
-)
 from .cosine import (  # noqa: F401 (the classes R builds, reached as bridge attributes)
     CosineAnnealingScheduler,
     CosineAnnealingWarmRestarts,
     LinearCyclicalScheduler,
     _CyclicalScheduler,
 )
-from .one_cycle import OneCycleLR
+from .one_cycle import OneCycleLR  # noqa: F401
+from .schedules import cosine_annealing_schedule, one_cycle_schedule, warm_restarts_schedule
 
 
 class ROptimizer:
@@ -101,25 +95,18 @@ def window(scheduler: Any, start: int, size: int) -> tuple[list[float], list[flo
     """
     first = v.as_count("start", start, minimum=0)
     count = v.as_count("size", size)
-    # exact=True throughout: bitwise equal to the values the Python schedulers write.
-    if isinstance(scheduler, OneCycleLR):
-        if first > scheduler.total_steps:
-            scheduler.last_epoch = first - 1
-            scheduler.step()
-        stop = min(first + count, scheduler.total_steps + 1)
-        steps = np.arange(first, stop, dtype=np.int64)
-        lr, momentum = scheduler._curve.values_table(steps, exact=True)
-        return lr.ravel().tolist(), momentum.ravel().tolist()
-    if isinstance(scheduler, CosineAnnealingWarmRestarts):
-        t = np.arange(first, first + count, dtype=np.float64)
-        lr = warm_restarts_values(t, scheduler.base_lrs, scheduler._settings, exact=True)
-        return lr.ravel().tolist(), []
+    schedule = scheduler.schedule
+    last = schedule.last_step
+    if last is not None and first > last:
+        scheduler.step(first - 1)
+        scheduler.step()  # raises step()'s own error, changing nothing
+    stop = first + count if last is None else min(first + count, last + 1)
+    # exact=True: bitwise equal to the values the Python schedulers write.
+    lr, momentum = schedule.values(np.arange(first, stop, dtype=np.int64), exact=True)
     if isinstance(scheduler, _CyclicalScheduler):
-        events = np.arange(first, first + count, dtype=np.int64)
-        values = cyclical_values(events, scheduler._settings, exact=True)
         n_targets = len(scheduler.optimizer_param_groups)
-        return np.repeat(values, n_targets).tolist(), []
-    raise TypeError(f"no R support for {type(scheduler).__name__}")
+        return np.repeat(lr[:, 0], n_targets).tolist(), []
+    return lr.ravel().tolist(), [] if momentum is None else momentum.ravel().tolist()
 
 
 def move_to(scheduler: Any, position: int) -> None:
@@ -128,13 +115,8 @@ def move_to(scheduler: Any, position: int) -> None:
     at = v.as_count("position", position, minimum=0)
     if isinstance(scheduler, _CyclicalScheduler):
         scheduler.event_index = at
-        return
-    scheduler.last_epoch = at
-    if isinstance(scheduler, CosineAnnealingWarmRestarts):
-        scheduler.position = at
-        scheduler._last_lr = scheduler._values()
-    else:
-        scheduler._last_lr = scheduler._curve.values_at(at)[0]
+    elif at != scheduler.last_epoch:
+        scheduler.step(at)
 
 
 def last_values(scheduler: Any) -> list[float]:

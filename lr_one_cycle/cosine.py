@@ -1,6 +1,7 @@
 """The cosine family as scheduler objects: ignite's cyclical handlers and SGDR.
 
-Thin adapters over the pure core (:mod:`lr_one_cycle._schedules`, "cosine family"):
+Thin adapters over the pure core (:mod:`lr_one_cycle.schedules`, "cyclical" and
+"warm_restarts"):
 each checks every argument before touching the optimizer, keeps its settings on itself
 and asks the core for the value of an index, computed a window of indices at a time.
 
@@ -19,29 +20,16 @@ and asks the core for the value of an index, computed a window of indices at a t
 
 from __future__ import annotations
 
-import dataclasses
 import gc
-import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import _validate as v
-from ._groups import SchedulerBase, ValueWindow, check_group_count, write, write_values
-from ._schedules import (
-    CyclicalSettings,
-    WarmRestartsSettings,
-    check_cyclical_settings,
-    check_warm_restarts_settings,
-    cyclical_resume_event,
-    cyclical_values,
-    restart_positions,
-    warm_restarts_resume_position,
-    warm_restarts_values,
-)
-
-_WINDOW = 1024  # indices computed per call into the core (vectorised, exact)
+from .scheduler import Scheduler, ValueWindow, write
+from .schedules import CyclicalSchedule, Schedule, WarmRestartsSchedule
+from .schedules.warm_restarts import restart_positions
 
 
 def _setting(name: str) -> property:
@@ -71,7 +59,7 @@ class _CyclicalScheduler:
         self,
         optimizer: Any,
         param_name: Any,
-        settings: CyclicalSettings,
+        settings: CyclicalSchedule,
         save_history: Any,
         param_group_index: Any,
     ) -> None:
@@ -91,7 +79,7 @@ class _CyclicalScheduler:
         self.param_group_index = index
         self._settings = settings
         self.event_index = 0
-        self._window: ValueWindow[float] = ValueWindow(self._values_from)
+        self._window = ValueWindow(settings)
 
     # ------------------------------------------------------------------ settings
 
@@ -113,6 +101,11 @@ class _CyclicalScheduler:
         self._save_history = v.as_bool("save_history", value)
 
     @property
+    def schedule(self) -> CyclicalSchedule:
+        """The schedule the handler follows (after ``resume_with``, the resumed one)."""
+        return self._settings
+
+    @property
     def optimizer_param_groups(self) -> list[dict[str, Any]]:
         """The groups this scheduler drives: all, or the one at ``param_group_index``."""
         groups = self.optimizer.param_groups
@@ -127,7 +120,7 @@ class _CyclicalScheduler:
         written are appended to ``engine.state.param_history[name or param_name]``.
         """
         value = self._value(self.event_index)
-        groups = self.optimizer_param_groups
+        groups = self._driven_groups()
         for group in groups:
             if group[self.param_name].__class__ is float:
                 group[self.param_name] = value
@@ -162,11 +155,25 @@ class _CyclicalScheduler:
         engine.add_event_handler(event, self)
 
     def _value(self, event: int) -> float:
-        return self._window.at(event)
+        return self._window.at(event)[0][0]
 
-    def _values_from(self, event: int) -> list[float]:
-        events = np.arange(event, event + _WINDOW, dtype=np.int64)
-        return cyclical_values(events, self._settings, exact=True).tolist()
+    def _driven_groups(self) -> list[dict[str, Any]]:
+        """The groups to write, checked first so that a failing call writes nothing."""
+        groups = self.optimizer.param_groups
+        index = self.param_group_index
+        if index is not None and index >= len(groups):
+            raise ValueError(
+                f"param_group_index {index} is not a group of the optimizer any more (it has "
+                f"{len(groups)}): build a new scheduler after changing the optimizer's groups"
+            )
+        driven = groups if index is None else [groups[index]]
+        for i, group in enumerate(driven):
+            if self.param_name not in group:
+                raise ValueError(
+                    f"param_name {self.param_name!r} is not an entry of "
+                    f"optimizer.param_groups[{i if index is None else index}] any more"
+                )
+        return driven
 
     # ------------------------------------------------------------------ state
 
@@ -214,23 +221,16 @@ class _CyclicalScheduler:
         (anneal or warm-up), to the nearest event; ``event_index`` is renumbered, and a
         state saved afterwards loads into a scheduler built with the new sizes. Cycle
         growth (``cycle_mult``) applies to the new sizes. Formula:
-        :func:`lr_one_cycle._schedules.cyclical_resume_event`. Invalid sizes, or resuming
-        inside a warm-up with ``warmup_duration=0``, raise and change nothing.
+        :func:`lr_one_cycle.schedules.cyclical.cyclical_resume_event`. Invalid sizes, or
+        resuming inside a warm-up with ``warmup_duration=0``, raise and change nothing.
         """
-        current = self._settings
-        new = check_cyclical_settings(
-            **{
-                **dataclasses.asdict(current),
-                "cycle_size": cycle_size,
-                "warmup_duration": (
-                    current.warmup_duration if warmup_duration is None else warmup_duration
-                ),
-            }
+        new, event = self._settings.resumed(
+            self.event_index, cycle_size=cycle_size, warmup_duration=warmup_duration
         )
-        event = cyclical_resume_event(self.event_index, current, new)
+        assert isinstance(new, CyclicalSchedule)
         self._settings = new
-        self.event_index = event
-        self._window.clear()
+        self.event_index = int(event)
+        self._window = ValueWindow(new)
 
     # ------------------------------------------------------------------ simulation
 
@@ -244,8 +244,7 @@ class _CyclicalScheduler:
         """
         count = v.as_count("num_events", num_events, minimum=0)
         settings = cls._settings_from(**scheduler_kwargs)
-        events = np.arange(count, dtype=np.int64)
-        values = cyclical_values(events, settings, exact=True).tolist()
+        values = settings.values(np.arange(count, dtype=np.int64), exact=True).lr[:, 0].tolist()
         # Allocating num_events small lists sets off the cyclic garbage collector again
         # and again, each pass scanning every live object (torch's too): ~8x the cost of
         # the lists themselves. They hold only numbers, so the pause cannot leak.
@@ -275,7 +274,7 @@ class _CyclicalScheduler:
         return lines
 
     @classmethod
-    def _settings_from(cls, **kwargs: Any) -> CyclicalSettings:
+    def _settings_from(cls, **kwargs: Any) -> CyclicalSchedule:
         raise NotImplementedError
 
     def __repr__(self) -> str:
@@ -344,8 +343,8 @@ class CosineAnnealingScheduler(_CyclicalScheduler):
         optimizer: Any = None,
         save_history: bool = False,
         param_group_index: int | None = None,
-    ) -> CyclicalSettings:
-        return check_cyclical_settings(
+    ) -> CyclicalSchedule:
+        return CyclicalSchedule(
             shape="cos",
             start_value=start_value,
             end_value=end_value,
@@ -417,8 +416,8 @@ class LinearCyclicalScheduler(_CyclicalScheduler):
         save_history: bool = False,
         param_group_index: int | None = None,
         monotonic: bool = False,
-    ) -> CyclicalSettings:
-        return check_cyclical_settings(
+    ) -> CyclicalSchedule:
+        return CyclicalSchedule(
             shape="monotonic" if v.as_bool("monotonic", monotonic) else "linear",
             start_value=start_value,
             end_value=end_value,
@@ -457,34 +456,50 @@ def _group_index(value: Any, n_groups: int) -> int | None:
 
 # --------------------------------------------------------------------------- SGDR
 
-_SGDR_CONFIG = ("T_0", "T_mult", "eta_min", "decay", "warmup_steps")
-_SGDR_STATE = ("last_epoch", "position", "base_lrs", *_SGDR_CONFIG)
 
-
-class CosineAnnealingWarmRestarts(SchedulerBase):
+class CosineAnnealingWarmRestarts(Scheduler):
     """SGDR (cosine annealing with warm restarts), torch 2.13's
     ``CosineAnnealingWarmRestarts`` bitwise, plus three extensions.
 
     Cycle ``i`` lasts ``T_0 * T_mult**i`` steps and anneals every group's lr from its
-    base lr (its lr when the scheduler is built, or its ``initial_lr`` when a torch
-    scheduler left one, as torch does) down to ``eta_min``; formulas in
-    :func:`lr_one_cycle.warm_restarts_schedule`. Extensions, off by default:
+    base lr down to ``eta_min``; formulas in :func:`lr_one_cycle.warm_restarts_schedule`.
+    Extensions, off by default:
 
     - ``T_mult`` may be any real >= 1 (torch wants an integer);
     - ``decay``: cycle ``i`` peaks at ``eta_min + (base_lr - eta_min) * decay**i``;
     - ``warmup_steps``: every cycle starts with a linear ramp from ``eta_min`` to its
       peak over that many steps (fewer than ``T_0``).
 
-    Step convention (:mod:`lr_one_cycle._schedules`): construction applies step 0, the
-    ``k``-th ``step()`` applies step ``k``; ``step(epoch)`` jumps to ``epoch``, which may
-    be fractional (``scheduler.step(epoch + i / iters)``). ``last_epoch=k`` resumes at
-    step ``k`` exactly (torch applies ``k + 1``) and needs ``initial_lr`` in the groups;
-    :meth:`state_dict` / :meth:`load_state_dict` need nothing. Differences from torch:
+    Args:
+        optimizer: a torch optimizer or any object with a ``param_groups`` list of dicts.
+        T_0: the first cycle's length, in steps (or epochs when stepped per epoch).
+        T_mult: growth of the cycle length after each restart (a real >= 1).
+        eta_min: the lowest lr.
+        last_epoch: -1 to start, or the step to resume at.
+        decay, warmup_steps: the extensions above.
+        base_lr: each group's base lr, one value or one per group. Default: torch's
+            ``initial_lr`` of the groups when a torch scheduler left one, else their
+            current ``lr``; resuming with ``last_epoch`` needs one or the other, since
+            the groups then hold that step's lr, not the base.
+
+    Step convention (:mod:`lr_one_cycle.schedules._protocol`): construction applies step
+    0, the ``k``-th ``step()`` applies step ``k``; ``step(epoch)`` jumps to ``epoch``,
+    which may be fractional (``scheduler.step(epoch + i / iters)``). ``last_epoch=k``
+    resumes at step ``k`` exactly (torch applies ``k + 1``); :meth:`state_dict` /
+    :meth:`load_state_dict` need nothing in the groups. Differences from torch:
     ``step(epoch)`` locates the cycle exactly where torch's float logarithm can pick the
     neighbouring one (e.g. ``T_0=1, T_mult=10, epoch=111``), and a ``step()`` after a
     fractional ``step(epoch)`` continues from ``epoch + 1`` computed afresh (torch adds 1
     to its running ``T_cur``: equal up to rounding).
+
+    Raises:
+        ValueError, TypeError: a bad argument, naming it, before anything is written.
+
+    References:
+        Loshchilov & Hutter, arXiv 1608.03983; torch's ``CosineAnnealingWarmRestarts``.
     """
+
+    _state_settings = ("T_0", "T_mult", "eta_min", "decay", "warmup_steps")
 
     def __init__(
         self,
@@ -495,80 +510,67 @@ class CosineAnnealingWarmRestarts(SchedulerBase):
         last_epoch: int = -1,
         decay: float = 1.0,
         warmup_steps: int = 0,
+        base_lr: float | Sequence[float] | None = None,
     ) -> None:
         groups = v.param_groups_of(optimizer)
-        settings = check_warm_restarts_settings(
-            T_0=T_0, T_mult=T_mult, eta_min=eta_min, decay=decay, warmup_steps=warmup_steps
-        )
         start = v.as_count("last_epoch", last_epoch, minimum=-1)
-        base_lrs = _base_lrs(groups, start)
+        schedule = WarmRestartsSchedule(
+            base_lr=_base_lrs(groups, start) if base_lr is None else base_lr,
+            T_0=T_0,
+            T_mult=T_mult,
+            eta_min=eta_min,
+            decay=decay,
+            warmup_steps=warmup_steps,
+            n_groups_=len(groups),
+        )
+        self._start(
+            optimizer,
+            schedule,
+            position=max(start, 0),
+            momentum_key=None,
+            base_lrs=schedule.base_lr,
+        )
 
-        self.optimizer = optimizer
-        self.base_lrs = base_lrs
-        self._settings: WarmRestartsSettings = settings
-        self._window: ValueWindow[list[float]] = ValueWindow(self._values_from)
-        self.position: int | float = max(start, 0)
-        self.last_epoch = max(start, 0)
-        self._apply()
+    @property
+    def _sgdr(self) -> WarmRestartsSchedule:
+        return self._schedule  # type: ignore[return-value]
 
-    T_0 = _setting("T_0")
-    T_mult = _setting("T_mult")
-    eta_min = _setting("eta_min")
-    decay = _setting("decay")
-    warmup_steps = _setting("warmup_steps")
+    @property
+    def T_0(self) -> int:
+        return int(self._sgdr.T_0)
+
+    @property
+    def T_mult(self) -> int | float:
+        return self._sgdr.T_mult  # type: ignore[no-any-return]
+
+    @property
+    def eta_min(self) -> float:
+        return float(self._sgdr.eta_min)
+
+    @property
+    def decay(self) -> float:
+        return float(self._sgdr.decay)
+
+    @property
+    def warmup_steps(self) -> int:
+        return int(self._sgdr.warmup_steps)
+
+    @property
+    def position(self) -> int | float:
+        """The position applied, in steps (or epochs): fractional after ``step(epoch)``."""
+        return self._current_position()
 
     @property
     def T_cur(self) -> float:
         """Steps since the last restart (torch's attribute, read-only here)."""
-        return float(restart_positions(np.array([float(self.position)]), self._settings)[1][0])
+        return float(restart_positions(np.array([float(self.position)]), self._sgdr)[1][0])
 
     @property
     def T_i(self) -> float:
         """Length of the current cycle (torch's attribute, read-only here)."""
-        return float(restart_positions(np.array([float(self.position)]), self._settings)[2][0])
+        return float(restart_positions(np.array([float(self.position)]), self._sgdr)[2][0])
 
-    # ------------------------------------------------------------------ stepping
-
-    def step(self, epoch: float | None = None) -> None:
-        """Advance one step, or jump to ``epoch`` (>= 0, fractions allowed)."""
-        if epoch is None:
-            position: int | float = self.position + 1
-        else:
-            target = v.as_real("epoch", epoch, low=0.0)
-            position = int(target) if target.is_integer() else target
-        self.position = position
-        self.last_epoch = math.floor(position)
-        self._apply()
-
-    def get_lr(self) -> list[float]:
-        """The learning rates at the current position, one per group."""
-        return self._values()
-
-    def get_last_lr(self) -> list[float]:
-        """The learning rates written by the last step, one per group."""
-        return list(self._last_lr)
-
-    def _values(self) -> list[float]:
-        position = self.position
-        if isinstance(position, float):
-            t = np.array([position])
-            return warm_restarts_values(t, self.base_lrs, self._settings, exact=True)[0].tolist()
-        return self._window.at(position)
-
-    def _values_from(self, position: int) -> list[list[float]]:
-        t = np.arange(position, position + _WINDOW, dtype=np.float64)
-        return warm_restarts_values(t, self.base_lrs, self._settings, exact=True).tolist()
-
-    def _apply(self) -> None:
-        groups = self.optimizer.param_groups
-        check_group_count(groups, len(self.base_lrs))
-        lrs = self._values()
-        write_values(groups, lrs, None, ())
-        self._last_lr = lrs
-
-    # ------------------------------------------------------------------ elastic resume
-
-    def resume_with(self, T_0: int, warmup_steps: int | None = None) -> None:
+    def resume_with(self, T_0: int, warmup_steps: int | None = None) -> None:  # type: ignore[override]
         """Go on with cycles whose first lasts ``T_0`` steps (and ``warmup_steps``,
         unchanged when not given) from the same point of the cycle: for a run stepped
         per iteration and resumed with another number of iterations per epoch.
@@ -580,67 +582,46 @@ class CosineAnnealingWarmRestarts(SchedulerBase):
         ``T_0 * T_mult**i``. ``last_epoch`` and ``position`` are renumbered (the position
         may become fractional), and a state saved afterwards loads into a scheduler built
         with the new ``T_0``. Formula:
-        :func:`lr_one_cycle._schedules.warm_restarts_resume_position`. A run stepped with
-        fractional epochs (``step(epoch + i / iters)``) needs no resume: its positions are
-        already in epochs. Invalid settings, or resuming inside a warm-up with
-        ``warmup_steps=0``, raise and change nothing.
+        :func:`lr_one_cycle.schedules.warm_restarts.warm_restarts_resume_position`. A run
+        stepped with fractional epochs (``step(epoch + i / iters)``) needs no resume: its
+        positions are already in epochs. Invalid settings, or resuming inside a warm-up
+        with ``warmup_steps=0``, raise and change nothing.
         """
-        current = self._settings
-        new = check_warm_restarts_settings(
-            T_0=T_0,
-            T_mult=current.T_mult,
-            eta_min=current.eta_min,
-            decay=current.decay,
-            warmup_steps=current.warmup_steps if warmup_steps is None else warmup_steps,
-        )
-        position = warm_restarts_resume_position(float(self.position), current, new)
-        self._settings = new
-        self.position = int(position) if position.is_integer() else position
-        self.last_epoch = math.floor(position)
-        self._window.clear()
-        self._apply()
+        super().resume_with(T_0=T_0, warmup_steps=warmup_steps)
 
-    # ------------------------------------------------------------------ state
+    def _extra_state(self) -> dict[str, Any]:
+        return {"position": self.position, "base_lrs": list(self.base_lrs)}
 
-    def state_dict(self) -> dict[str, Any]:
-        """Position, base lrs and settings, as plain Python values
-        (``torch.load(weights_only=True)`` reads them back)."""
-        state = {key: getattr(self, key) for key in _SGDR_STATE}
-        state["base_lrs"] = list(self.base_lrs)
-        return state
+    def _required_state(self) -> tuple[str, ...]:
+        return ("last_epoch", "position", "base_lrs", *self._state_settings)
 
-    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
-        """Restore the position and base lrs saved by :meth:`state_dict` and re-apply
-        that step's values. Settings must match; otherwise nothing changes."""
-        v.check_saved_state(state_dict, _SGDR_STATE, "CosineAnnealingWarmRestarts")
-        v.refuse_other_schedule(
-            v.settings_differences(state_dict, {k: getattr(self, k) for k in _SGDR_CONFIG})
+    def _restored(self, state: Mapping[str, Any]) -> tuple[Schedule, int | float]:
+        """Settings must match; the position and base lrs are the saved ones."""
+        v.refuse_other_schedule(v.settings_differences(state, self._settings_state()))
+        schedule = WarmRestartsSchedule(
+            base_lr=v.per_group(
+                "state_dict['base_lrs']",
+                list(state["base_lrs"]),
+                self._sgdr.n_groups,
+                v.as_real,
+            ),
+            T_0=self.T_0,
+            T_mult=self.T_mult,
+            eta_min=self.eta_min,
+            decay=self.decay,
+            warmup_steps=self.warmup_steps,
         )
-        base_lrs = v.per_group(
-            "state_dict['base_lrs']",
-            list(state_dict["base_lrs"]),
-            len(self.optimizer.param_groups),
-            v.as_real,
-        )
-        position = v.as_real("state_dict['position']", state_dict["position"], low=0.0)
-        self.base_lrs = base_lrs
-        self.position = int(position) if position.is_integer() else position
-        self.last_epoch = math.floor(position)
-        self._window.clear()
-        self._apply()
+        return schedule, schedule.check_step(state["position"], "state_dict['position']")
 
-    def __repr__(self) -> str:
-        s = self._settings
-        return (
-            f"CosineAnnealingWarmRestarts(T_0={s.T_0}, T_mult={s.T_mult}, eta_min={s.eta_min}, "
-            f"decay={s.decay}, warmup_steps={s.warmup_steps}, last_epoch={self.last_epoch}, "
-            f"last_lr={[float(f'{x:.4g}') for x in self._last_lr[:4]]})"
-        )
+    def _follow(self, schedule: Schedule, position: int | float) -> None:
+        super()._follow(schedule, position)
+        self.base_lrs = list(schedule.base_lr)  # type: ignore[attr-defined]
 
 
 def _base_lrs(groups: list[dict[str, Any]], start: int) -> list[float]:
     """Each group's base lr: torch's ``initial_lr`` when present (torch keeps the first
-    scheduler's), else its current lr; resuming (``start >= 0``) needs ``initial_lr``."""
+    scheduler's), else its current lr; resuming (``start >= 0``) needs ``initial_lr``
+    (or the ``base_lr`` argument)."""
     lrs = []
     for i, group in enumerate(groups):
         if "initial_lr" in group:
@@ -649,9 +630,9 @@ def _base_lrs(groups: list[dict[str, Any]], start: int) -> list[float]:
             raise ValueError(
                 f"last_epoch={start} resumes a schedule, which needs each group's base lr: "
                 f"optimizer.param_groups[{i}] has no 'initial_lr' (torch schedulers store "
-                "it); or build with last_epoch=-1 and call load_state_dict()"
+                "it); pass base_lr, or build with last_epoch=-1 and call load_state_dict()"
             )
         else:
             value, where = group["lr"], f"optimizer.param_groups[{i}]['lr']"
-        lrs.append(v.as_real(where, value.item() if hasattr(value, "item") else value))
+        lrs.append(v.as_real(where, value))
     return lrs

@@ -1,9 +1,9 @@
 """``get_lr_scheduler()`` / ``set_optimizer_lr()``: the warm-up + decay factory of the
 widely copied yolo training scripts (the Chinese cosine-annealing article).
 
-``get_lr_scheduler`` checks its arguments and returns a pure function
-``iteration -> lr`` (an :class:`lr_one_cycle._schedules.LrDecay`, where the formulas
-live); ``set_optimizer_lr`` writes that function's value into an optimizer, once per
+``get_lr_scheduler`` returns a pure function ``iteration -> lr`` (an
+:class:`lr_one_cycle.schedules.LrDecay`, which checks the settings and holds the
+formulas); ``set_optimizer_lr`` writes that function's value into an optimizer, once per
 epoch or per iteration, whichever ``total_iters`` counts.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _validate as v
-from ._groups import write
-from ._schedules import DECAY_TYPES, DecayType, LrDecay
+from .scheduler import write
+from .schedules import DecayType, LrDecay
 
 
 def get_lr_scheduler(
@@ -50,37 +50,25 @@ def get_lr_scheduler(
 
     ``"poly"``: ``min_lr + (lr - min_lr) * (1 - iteration / total_iters) ** 0.9``.
 
-    The function takes a number (returns a float) or an array (returns an array); an
-    iteration outside ``0 .. total_iters`` raises ``ValueError``.
+    Returns:
+        A function that takes a number (returns a float) or an array (returns an array
+        of its shape); an iteration outside ``0 .. total_iters`` raises ``ValueError``.
+
+    Raises:
+        ValueError, TypeError: a bad setting, naming it.
+
+    >>> get_lr_scheduler("poly", 0.1, 0.0, 100)(50) == 0.1 * 0.5 ** 0.9
+    True
     """
-    kind = v.as_choice("lr_decay_type", lr_decay_type, DECAY_TYPES)
-    top = v.as_real("lr", lr, low=0.0, low_open=True)
-    bottom = v.as_real("min_lr", min_lr, low=0.0, high=top)
-    total = v.as_count("total_iters", total_iters)
-    warm_ratio = v.as_real("warmup_iters_ratio", warmup_iters_ratio, low=0.0, high=1.0)
-    warm_lr_ratio = v.as_real("warmup_lr_ratio", warmup_lr_ratio, low=0.0, high=1.0)
-    tail_ratio = v.as_real("no_aug_iter_ratio", no_aug_iter_ratio, low=0.0, high=1.0)
-    steps = v.as_count("step_num", step_num, minimum=2)
-    if kind == "step":
-        if bottom == 0:
-            raise ValueError(
-                "min_lr must be > 0 for 'step': the decay ratio is "
-                "(min_lr / lr) ** (1 / (step_num - 1)), got 0.0"
-            )
-        if total < steps:
-            raise ValueError(
-                f"total_iters ({total}) must be >= step_num ({steps}) for 'step': each level "
-                "lasts total_iters / step_num >= 1 iterations"
-            )
-    return LrDecay.build(
-        kind,  # type: ignore[arg-type]
-        lr=top,
-        min_lr=bottom,
-        total_iters=total,
-        warmup_iters_ratio=warm_ratio,
-        warmup_lr_ratio=warm_lr_ratio,
-        no_aug_iter_ratio=tail_ratio,
-        step_num=steps,
+    return LrDecay(
+        lr_decay_type,
+        lr,
+        min_lr,
+        total_iters,
+        warmup_iters_ratio=warmup_iters_ratio,
+        warmup_lr_ratio=warmup_lr_ratio,
+        no_aug_iter_ratio=no_aug_iter_ratio,
+        step_num=step_num,
     )
 
 
@@ -88,14 +76,18 @@ def set_optimizer_lr(
     optimizer: Any, lr_scheduler_func: Callable[[float], float], iteration: float
 ) -> float:
     """Write ``lr_scheduler_func(iteration)`` into every parameter group's ``lr``
-    (tensor lrs in place) and return it. Nothing is written if anything fails."""
+    (tensor lrs in place) and return it.
+
+    Raises ``ValueError`` / ``TypeError`` when the function's value is not a finite
+    number >= 0 (torch's optimizers refuse a negative lr), before anything is written.
+    """
     groups = v.param_groups_of(optimizer)
     if not callable(lr_scheduler_func):
         raise TypeError(
             "lr_scheduler_func must be a function iteration -> lr (get_lr_scheduler's "
             f"result), got {type(lr_scheduler_func).__name__}"
         )
-    lr = v.as_real("lr_scheduler_func(iteration)", lr_scheduler_func(iteration))
+    lr = v.as_real("lr_scheduler_func(iteration)", lr_scheduler_func(iteration), low=0.0)
     for group in groups:
         write(group, "lr", lr)
     return lr

@@ -1,7 +1,7 @@
 """The LR range test (Smith 2015; fastai's ``lr_find``, torch-lr-finder): find ``max_lr``.
 
 :func:`lr_find` trains for ``num_iter`` mini-batches while the lr sweeps from
-``start_lr`` to ``end_lr`` (the sweep formula is :func:`lr_one_cycle._schedules.lr_sweep`),
+``start_lr`` to ``end_lr`` (the sweep formula is :func:`lr_one_cycle.schedules.sweep.lr_sweep`),
 records an exponentially smoothed loss, and stops early once the loss diverges. It then
 puts the model and the optimizer back exactly as it found them — weights, buffers,
 gradients, optimizer state, ``param_groups`` and torch's random-number state — so training
@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import _validate as v
-from ._groups import write
-from ._schedules import FloatArray, SweepMode, check_sweep, lr_sweep
+from .scheduler import write
+from .schedules import FloatArray, SweepMode
+from .schedules.sweep import check_sweep, lr_sweep
 
 if TYPE_CHECKING:
     import torch

@@ -105,8 +105,8 @@ def test_plot_writes_a_png(tmp_path, capsys):
             "lr-one-cycle table: error: pct_start must be a number in [0, 1], got 1.5",
         ),
         (
-            ["table", "--total-steps", "10", "--max-lr", "1", "--max-momentum", "2"],
-            "lr-one-cycle table: error: max_momentum must be a number in [0, 1], got 2",
+            ["table", "--total-steps", "10", "--max-lr", "1", "--max-momentum", "-2"],
+            "lr-one-cycle table: error: max_momentum must be a finite number >= 0, got -2",
         ),
         (
             ["table", "--total-steps", "ten", "--max-lr", "1"],

@@ -20,13 +20,14 @@ from lr_one_cycle import (
     one_cycle_schedule,
     warm_restarts_schedule,
 )
-from lr_one_cycle._schedules import (
-    cycle_positions,
-    restart_positions,
-    resume_knots,
-    resume_position,
-    resume_positions,
-)
+from lr_one_cycle.schedules.cyclical import cycle_positions
+from lr_one_cycle.schedules.resume import resume_knots, resume_positions
+from lr_one_cycle.schedules.warm_restarts import restart_positions
+
+
+def resume_position(step: int, knots) -> float:
+    """The scalar map, one step at a time (the array path must agree bit for bit)."""
+    return float(resume_positions(np.array([step]), knots)[0])
 
 MAX_LR = 0.1
 MIN_LR = MAX_LR / 25.0 / 1e4
@@ -261,9 +262,11 @@ def test_resume_positions_advance_evenly_and_the_array_path_is_bitwise_scalar(
     """After a switch the cycle advances by the same amount every step (the rest of the
     cycle spread evenly), and the vectorised map equals the scalar one bit for bit."""
     cycle, step, total, _, _ = case
-    knots = resume_knots((), step=step, total_steps=total, cycle_steps=cycle)
+    knots = resume_knots((), step=step, total_steps=total, final=cycle - 1, offset=1)
     if step + later < total - 1:
-        knots = resume_knots(knots, step=step + later, total_steps=total + later, cycle_steps=cycle)
+        knots = resume_knots(
+            knots, step=step + later, total_steps=total + later, final=cycle - 1, offset=1
+        )
     steps = np.arange(total + later + 1)
     positions = resume_positions(steps, knots)
     assert positions.tolist() == [resume_position(int(s), knots) for s in steps]
@@ -409,11 +412,11 @@ def test_any_warm_restarts_resume_keeps_the_cycle_the_phase_fraction_and_the_lr(
         scheduler.step()
     before_lr, before_cycle = (
         scheduler.get_last_lr(),
-        restart_positions(np.array([float(scheduler.position)]), scheduler._settings)[0][0],
+        restart_positions(np.array([float(scheduler.position)]), scheduler.schedule)[0][0],
     )
     before_fraction = _sgdr_phase_fraction(scheduler)
     scheduler.resume_with(T_0=new_t0, warmup_steps=new_warmup)
-    after_cycle = restart_positions(np.array([float(scheduler.position)]), scheduler._settings)[0][
+    after_cycle = restart_positions(np.array([float(scheduler.position)]), scheduler.schedule)[0][
         0
     ]
     assert after_cycle == before_cycle
@@ -456,9 +459,9 @@ def test_any_cyclical_resume_takes_the_nearest_event_at_the_same_fraction(
     )
     for _ in range(events):
         scheduler()
-    old = cycle_positions(np.array([scheduler.event_index]), scheduler._settings)
+    old = cycle_positions(np.array([scheduler.event_index]), scheduler.schedule)
     scheduler.resume_with(cycle_size=new_size, warmup_duration=new_warmup if warmup else 0)
-    new = cycle_positions(np.array([scheduler.event_index]), scheduler._settings)
+    new = cycle_positions(np.array([scheduler.event_index]), scheduler.schedule)
     assert new.cycle[0] == old.cycle[0]
     (c, w, e), (c2, w2, e2) = (
         (int(p.sizes[p.listed[0]]), int(p.warmups[p.listed[0]]), int(p.local[0]))

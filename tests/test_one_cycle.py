@@ -181,7 +181,7 @@ def test_step_with_an_epoch_jumps_to_that_step() -> None:
     lr, mom = one_cycle_schedule(37, max_lr=0.1, total_steps=50)
     assert applied(opt) == [(lr, mom)]
     with pytest.raises(
-        ValueError, match=r"^epoch must be a step in 0\.\.50 \(total_steps=50\), got 51$"
+        ValueError, match=r"^epoch must be in 0\.\.50 \(total_steps=50\), got 51$"
     ):
         scheduler.step(51)
     assert scheduler.last_epoch == 37
@@ -363,7 +363,7 @@ def test_load_state_dict_refuses_a_state_saved_for_another_configuration() -> No
         opt2,
         state,
         ValueError,
-        "state_dict['last_epoch'] must be a step in 0..100 (total_steps=100), got 101",
+        "state_dict['last_epoch'] must be in 0..100 (total_steps=100), got 101",
     )
 
 
@@ -442,7 +442,12 @@ BAD_ARGUMENTS = [
         ValueError,
         "final_div_factor must be a finite number > 0, got 0.0",
     ),
-    (dict(base_momentum=1.5), ValueError, "base_momentum must be a number in [0, 1], got 1.5"),
+    (dict(base_momentum=-0.5), ValueError, "base_momentum must be a finite number >= 0, got -0.5"),
+    (
+        dict(max_momentum=float("nan")),
+        ValueError,
+        "max_momentum must be a finite number >= 0, got nan",
+    ),
     (
         dict(max_momentum=[0.9]),
         ValueError,

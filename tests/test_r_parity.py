@@ -29,7 +29,18 @@ pytest.importorskip("rpy2")
 torch = pytest.importorskip("torch")
 
 ROOT = Path(__file__).resolve().parents[1]
-R_ENV = {"R_LIBS": str(ROOT / ".rlib"), "RETICULATE_PYTHON": sys.executable}
+# reticulate 1.28 inside rpy2: rpy2 (cffi) calls R with the GIL released, and when R's
+# garbage collector frees the last R reference to a Python container, reticulate's
+# finalizer deallocates it without a thread state and Python aborts ("PyThreadState_Get:
+# the GIL is released"); any R `gc()` after a Python object was dropped does it. R's
+# collector runs once its heaps reach their triggers, so large initial triggers keep it
+# from running during a test session: the worker's R heap only grows, by a few MiB.
+R_ENV = {
+    "R_LIBS": str(ROOT / ".rlib"),
+    "RETICULATE_PYTHON": sys.executable,
+    "R_NSIZE": "20000000",
+    "R_VSIZE": "2000M",
+}
 
 
 class RWorkerCrashed(RuntimeError):

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import torch
 
-from lr_one_cycle._schedules import lr_sweep
 from lr_one_cycle.range_test import LRFindResult, lr_find
+from lr_one_cycle.schedules import lr_sweep
 
 F = torch.nn.functional
 

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lr_one_cycle import one_cycle_schedule
-from lr_one_cycle._schedules import OneCycleCurve
+from lr_one_cycle.schedules import OneCycleSchedule
 
 CASES = {
     "defaults": dict(max_lr=0.01, total_steps=100),
@@ -62,22 +62,58 @@ def test_exact_vectorised_core_is_bitwise_equal_to_the_scalar_path(name: str) ->
     strategy=st.sampled_from(["cos", "linear"]),
     groups=st.integers(1, 3),
 )
-def test_curve_windows_are_bitwise_equal_to_stepwise_values(total, pct, three, strategy, groups):
-    """The scheduler reads values from OneCycleCurve.rows windows; they must be the scalar values."""
-    curve = OneCycleCurve.build(
-        max_lrs=[0.1 * (g + 1) for g in range(groups)],
+def test_schedule_windows_are_bitwise_torchs_scalar_formula(total, pct, three, strategy, groups):
+    """Schedulers read windows of OneCycleSchedule.values(exact=True); every value must be
+    what torch's OneCycleLR computes, transcribed here operation for operation."""
+    max_lrs = [0.1 * (g + 1) for g in range(groups)]
+    max_moms = [0.95 - 0.01 * g for g in range(groups)]
+    schedule = OneCycleSchedule(
+        max_lr=max_lrs,
         total_steps=total,
         pct_start=pct,
         anneal_strategy=strategy,
-        div_factor=25.0,
-        final_div_factor=1e4,
         three_phase=three,
-        base_momentums=[0.85] * groups,
-        max_momentums=[0.95 - 0.01 * g for g in range(groups)],
+        max_momentum=max_moms,
     )
-    rows = curve.rows(0, total + 1)
-    assert rows == [curve.values_at(k) for k in range(total + 1)]
-    assert all(math.isfinite(x) for lrs, moms in rows for x in lrs + moms)
+    lr, mom = schedule.values(np.arange(total + 1), exact=True)
+    for g in range(groups):
+        expected = [torch_formula(k, max_lrs[g], 0.85, max_moms[g], total, pct, three, strategy)
+                    for k in range(total)]
+        assert lr[:total, g].tolist() == [e[0] for e in expected]
+        assert mom[:total, g].tolist() == [e[1] for e in expected]
+    assert np.all(np.isfinite(lr)) and np.all(np.isfinite(mom))
+
+
+def torch_formula(step, max_lr, base_m, max_m, total, pct, three, strategy):
+    """torch 2.13's OneCycleLR.get_lr() for one group at ``step`` (0 <= step < total),
+    with the 0/0 of a zero-length phase read as the phase's end value."""
+    initial, div = max_lr / 25.0, 1e4
+    minimum = initial / div
+    if three:
+        phases = [
+            (float(pct * total) - 1, initial, max_lr, max_m, base_m),
+            (float(2 * pct * total) - 2, max_lr, initial, base_m, max_m),
+            (total - 1, initial, minimum, max_m, max_m),
+        ]
+    else:
+        phases = [
+            (float(pct * total) - 1, initial, max_lr, max_m, base_m),
+            (total - 1, max_lr, minimum, base_m, max_m),
+        ]
+
+    def anneal(start, end, p):
+        if strategy == "cos":
+            return end + (start - end) / 2.0 * (math.cos(math.pi * p) + 1)
+        return (end - start) * p + start
+
+    start_step = 0.0
+    for i, (end_step, lr0, lr1, m0, m1) in enumerate(phases):
+        if step <= end_step or i == len(phases) - 1:
+            span = end_step - start_step
+            p = (step - start_step) / span if span != 0 else 1.0
+            return anneal(lr0, lr1, p), anneal(m0, m1, p)
+        start_step = end_step
+    raise AssertionError
 
 
 def test_integer_step_gives_floats_and_array_gives_arrays() -> None:

@@ -274,8 +274,8 @@ def test_tensor_lr_is_updated_in_place() -> None:
             {"last_epoch": 3},
             ValueError,
             "last_epoch=3 resumes a schedule, which needs each group's base lr: "
-            "optimizer.param_groups[0] has no 'initial_lr' (torch schedulers store it); or "
-            "build with last_epoch=-1 and call load_state_dict()",
+            "optimizer.param_groups[0] has no 'initial_lr' (torch schedulers store it); pass "
+            "base_lr, or build with last_epoch=-1 and call load_state_dict()",
         ),
     ],
 )

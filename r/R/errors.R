@@ -29,8 +29,11 @@ py_call <- function(expr) {
   tryCatch(expr, error = function(e) {
     if (inherits(e, "lronecycle_error")) stop(e)
     last <- reticulate::py_last_error()
-    if (is.null(last) || !startsWith(conditionMessage(e), paste0(last$type, ":"))) stop(e)
-    stop(lronecycle_error(last$value, python_type = last$type))
+    if (is.null(last) || !grepl(paste0(last$type, ":"), conditionMessage(e), fixed = TRUE)) {
+      stop(e)
+    }
+    # The package's structured errors (ArgumentValueError, ...) are ValueError/TypeError.
+    stop(lronecycle_error(last$value, python_type = sub("^Argument", "", last$type)))
   })
 }
 

@@ -1,0 +1,51 @@
+"""The pure core: every schedule formula of the package, one module per family, behind one
+protocol (:class:`Schedule`).
+
+Functions of the step, no optimizer and no state: a scalar step gives floats, an array
+of steps gives numpy arrays. Schedulers, the CLI, the plots and the R package all ask
+this package for values and only write them somewhere.
+
+The step convention, exactness and the protocol are documented once, in
+:mod:`lr_one_cycle.schedules._protocol`; every front end links there.
+
+=================  ==========================================  ===========================
+family             schedule                                    pure function
+=================  ==========================================  ===========================
+1cycle             :class:`OneCycleSchedule`                   :func:`one_cycle_schedule`
+ignite's cycles    :class:`CyclicalSchedule`                   :func:`cosine_annealing_schedule`,
+                                                               :func:`linear_cyclical_schedule`
+SGDR               :class:`WarmRestartsSchedule`               :func:`warm_restarts_schedule`
+yolo decay         :class:`LrDecay`                            ``get_lr_scheduler``
+LR range test      —                                           :func:`lr_sweep`
+=================  ==========================================  ===========================
+
+Elastic resume of any schedule of fixed length: :mod:`.resume`.
+"""
+
+from ._protocol import FloatArray, Schedule, Steps, Values
+from .cyclical import CyclicalSchedule, cosine_annealing_schedule, linear_cyclical_schedule
+from .decay import DECAY_TYPES, DecayType, LrDecay
+from .one_cycle import OneCycleSchedule, one_cycle_schedule
+from .resume import Retimed
+from .sweep import SweepMode, lr_sweep
+from .warm_restarts import WarmRestartsSchedule, warm_restarts_schedule
+
+__all__ = [
+    "DECAY_TYPES",
+    "CyclicalSchedule",
+    "DecayType",
+    "FloatArray",
+    "LrDecay",
+    "OneCycleSchedule",
+    "Retimed",
+    "Schedule",
+    "Steps",
+    "SweepMode",
+    "Values",
+    "WarmRestartsSchedule",
+    "cosine_annealing_schedule",
+    "linear_cyclical_schedule",
+    "lr_sweep",
+    "one_cycle_schedule",
+    "warm_restarts_schedule",
+]

@@ -1,0 +1,382 @@
+"""ignite's cyclical schedules: ``CosineAnnealingScheduler`` (SGDR's cosine, Loshchilov &
+Hutter, arXiv 1608.03983) and ``LinearCyclicalScheduler`` (Smith's cyclical learning
+rates, arXiv 1506.01186), as pytorch-ignite 0.5.5 computes them, in closed form.
+
+Indexed by EVENT: event ``n`` is the value written by the ``(n+1)``-th call of the
+handler (ignite's convention, kept for parity; see :mod:`lr_one_cycle.schedules`).
+
+ignite's ``CyclicalScheduler.__call__`` rewrites its own settings at cycle ends:
+``start_value *= start_value_mult`` when the event index reaches ``cycle_size``, and,
+when it reaches ``cycle_size + warmup_duration``, the index goes back to 0,
+``cycle_size`` and ``warmup_duration`` become ``int(x * cycle_mult)`` and
+``end_value *= end_value_mult``. In closed form, cycle ``k`` (sizes C_k, W_k) spans
+``C_k + W_k`` events, with local index ``e``:
+
+- ``e <  C_k``: the shape, from S_k to E_k, at progress ``e / C_k``;
+- ``e == C_k`` (W_k > 0): the shape at progress 1, but already with S_{k+1};
+- ``e >  C_k``: warm-up, ``E_k + (S_{k+1} - E_k) * ((e - C_k) / W_k)``;
+
+where S_k and E_k are the start/end values multiplied k times (rounded after each
+product, as ignite's ``*=`` does). Once ``int(C * cycle_mult) == C`` (and the same for
+W) the sizes never change again, so from there the cycles repeat with a period.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from .. import _validate as v
+from ._protocol import FloatArray, IntArray, Schedule, Steps, Values
+from .anneal import elementwise, sequential_products
+
+CyclicalShape = Literal["cos", "linear", "monotonic"]
+CYCLICAL_SHAPES: tuple[CyclicalShape, ...] = ("cos", "linear", "monotonic")
+
+
+@dataclass(frozen=True)
+class CyclicalSchedule(Schedule):
+    """Checked settings of an ignite cyclical schedule (one value for every group).
+
+    Validates what ignite accepts and then fails on (ZeroDivisionError, endless
+    shrinking cycles) or computes silently wrong: ``cycle_size`` an integer >= 2,
+    ``cycle_mult`` >= 1, and a warm-up only for the cosine or the monotonic shape.
+    """
+
+    shape: Any
+    start_value: Any
+    end_value: Any
+    cycle_size: Any
+    cycle_mult: Any = 1.0
+    start_value_mult: Any = 1.0
+    end_value_mult: Any = 1.0
+    warmup_duration: Any = 0
+
+    step_name = "event"
+
+    def __post_init__(self) -> None:
+        checked = {
+            "shape": v.as_choice("shape", self.shape, CYCLICAL_SHAPES),
+            "start_value": v.as_real("start_value", self.start_value),
+            "end_value": v.as_real("end_value", self.end_value),
+            "cycle_size": v.as_count("cycle_size", self.cycle_size, minimum=2),
+            "cycle_mult": v.as_real("cycle_mult", self.cycle_mult, low=1.0),
+            "start_value_mult": v.as_real("start_value_mult", self.start_value_mult),
+            "end_value_mult": v.as_real("end_value_mult", self.end_value_mult),
+            "warmup_duration": v.as_count("warmup_duration", self.warmup_duration, minimum=0),
+        }
+        for key, value in checked.items():
+            object.__setattr__(self, key, value)
+        if self.shape == "linear" and self.warmup_duration > 0:
+            raise ValueError(
+                f"warmup_duration={self.warmup_duration} needs monotonic=True: a non-monotonic "
+                "linear cycle already returns to start_value (use warmup_duration=0)"
+            )
+
+    @property
+    def n_groups(self) -> int:
+        return 1
+
+    def _evaluate(self, steps: npt.NDArray[Any], exact: bool) -> Values:
+        return Values(cyclical_values(steps.astype(np.int64), self, exact=exact)[:, None], None)
+
+    def resumed(self, step: int | float, **changes: Any) -> tuple[Schedule, int | float]:
+        """Go on with cycles of ``cycle_size`` events (and ``warmup_duration``, unchanged
+        when not given) from the same point of the cycle: the same cycle index and the
+        same fraction of the same phase (shape or warm-up), to the nearest event. The
+        event count is renumbered for the new sizes."""
+        allowed = {"cycle_size", "warmup_duration"}
+        unknown = sorted(set(changes) - allowed)
+        if unknown:
+            raise TypeError(f"resume_with() got unexpected arguments: {', '.join(unknown)}")
+        if changes.get("warmup_duration") is None:
+            changes.pop("warmup_duration", None)
+        new = dataclasses.replace(self, **changes)
+        return new, cyclical_resume_event(int(step), self, new)
+
+
+def cycle_layout(
+    cycle_size: int, warmup_duration: int, cycle_mult: float, last_event: int
+) -> tuple[IntArray, IntArray, IntArray]:
+    """``(starts, sizes, warmups)`` of the cycles up to ``last_event``.
+
+    Lists cycles until they stop growing (the last listed one then repeats forever) or
+    until one reaches past ``last_event``. ``cycle_mult >= 1`` and each growing cycle is
+    at least one event longer than the one before, so this is O(sqrt(last_event)) at worst.
+    """
+    starts, sizes, warmups = [0], [cycle_size], [warmup_duration]
+    while True:
+        size, warm = sizes[-1], warmups[-1]
+        grown, grown_warm = int(size * cycle_mult), int(warm * cycle_mult)
+        following = starts[-1] + size + warm
+        if (grown, grown_warm) == (size, warm) or following > last_event:
+            break
+        starts.append(following)
+        sizes.append(grown)
+        warmups.append(grown_warm)
+    as_array = np.asarray
+    return as_array(starts, np.int64), as_array(sizes, np.int64), as_array(warmups, np.int64)
+
+
+class CyclePositions(NamedTuple):
+    """Where events fall in ignite's cycles (see :func:`cycle_positions`)."""
+
+    listed: IntArray  # index of the listed cycle (cycle_layout) per event
+    cycle: IntArray  # the event's cycle index (listed + whole periods)
+    local: IntArray  # the event's index inside its cycle
+    sizes: IntArray  # C of each listed cycle
+    warmups: IntArray  # W of each listed cycle
+
+
+def cycle_positions(events: IntArray, settings: CyclicalSchedule) -> CyclePositions:
+    last = int(events.max()) if events.size else 0
+    starts, sizes, warmups = cycle_layout(
+        settings.cycle_size, settings.warmup_duration, settings.cycle_mult, last
+    )
+    if starts.size == 1:  # the usual case: every cycle alike
+        listed = np.zeros(events.shape, dtype=np.int64)
+        cycle, local = np.divmod(events, sizes[0] + warmups[0])
+        return CyclePositions(listed, cycle, local, sizes, warmups)
+    listed = np.searchsorted(starts, events, side="right") - 1
+    # Past the last listed cycle the sizes no longer change: whole periods follow.
+    periods, local = np.divmod(events - starts[listed], sizes[listed] + warmups[listed])
+    return CyclePositions(listed, listed + periods, local, sizes, warmups)
+
+
+def _one_minus_cos(at: CyclePositions, exact: bool) -> FloatArray:
+    """``1 - cos(pi * (e / C))`` per event. Exactly, with ``math.cos`` once per distinct
+    (cycle size, e) — a table per listed cycle hit, serving all its repetitions — when
+    those tables are smaller than the events (long simulations); else once per event."""
+    size = at.sizes[at.listed]
+    progress = at.local / size
+    if not exact:
+        return 1 - np.cos(np.pi * progress)
+    hit = np.zeros(at.sizes.size, dtype=bool)
+    hit[at.listed] = True
+    used = np.flatnonzero(hit)
+    lengths = at.sizes[used] + 1  # e runs over 0..C (e == C only with a warm-up)
+    if lengths.sum() >= progress.size:
+        return 1 - elementwise(math.cos, np.pi * progress)
+    offsets = np.cumsum(lengths) - lengths
+    grid = np.concatenate([np.arange(n) / (n - 1) for n in lengths.tolist()])
+    table = 1 - elementwise(math.cos, np.pi * grid)
+    slot = (np.cumsum(hit) - 1)[at.listed]
+    return table[offsets[slot] + np.minimum(at.local, size)]
+
+
+def _cycle_values(
+    cycle: IntArray, before_end: npt.NDArray[np.bool_], settings: CyclicalSchedule
+) -> tuple[FloatArray | float, FloatArray | float, FloatArray | float]:
+    """Per event: the start value in force (``S_k``, or ``S_{k+1}`` from the cycle's end
+    on), the next cycle's start value and the end value ``E_k``. Plain floats when the
+    multipliers are 1, which saves the gathers and gives the same bits."""
+    s0, e0 = settings.start_value, settings.end_value
+    if settings.start_value_mult == 1.0:
+        s = s_next = s0
+    else:
+        starts = sequential_products(s0, settings.start_value_mult, int(cycle.max()) + 2)
+        s_next = starts[cycle + 1]
+        s = np.where(before_end, starts[cycle], s_next)
+    if settings.end_value_mult == 1.0:
+        return s, s_next, e0
+    return s, s_next, sequential_products(e0, settings.end_value_mult, int(cycle.max()) + 1)[cycle]
+
+
+def cyclical_values(
+    events: IntArray, settings: CyclicalSchedule, *, exact: bool = False
+) -> FloatArray:
+    """ignite's value at each event, in ignite's operation order (bitwise with ``exact``).
+
+    - ``"cos"``: ``S + ((E - S) / 2) * (1 - cos(pi * e / C))``
+    - ``"linear"``: ``E + (S - E) * |e / C - 0.5| * 2`` (to E at mid-cycle and back)
+    - ``"monotonic"``: ``S + (E - S) * (e / C)``
+
+    Shape: that of ``events`` (1-d).
+    """
+    if not events.size:
+        return np.zeros(0)
+    at = cycle_positions(events, settings)
+    e, size, warm = at.local, at.sizes[at.listed], at.warmups[at.listed]
+    s, s_next, end = _cycle_values(at.cycle, e < size, settings)
+    if settings.shape == "cos":
+        value = s + ((end - s) / 2) * _one_minus_cos(at, exact)
+    elif settings.shape == "linear":
+        value = end + (s - end) * np.abs(e / size - 0.5) * 2
+    else:
+        value = s + (end - s) * (e / size)
+    in_warmup = e > size
+    if np.any(in_warmup):
+        warmup_progress = (e - size) / np.maximum(warm, 1)
+        value = np.where(in_warmup, end + (s_next - end) * warmup_progress, value)
+    return np.asarray(value, dtype=np.float64)
+
+
+# --------------------------------------------------------------------------- elastic resume
+# The cycles never end, so a run of another length has no "rest of the run" to fit: what
+# changes is the length of the cycles (in events), given as the new first cycle
+# (``cycle_size``, with ``cycle_mult`` growth as before). The resumed schedule is the one
+# the new run builds, entered at the same point of the cycle: the same cycle index (so
+# the same value multipliers) and the same fraction of the same phase. Events are whole,
+# so the event is the nearest one, within half an event's change.
+
+
+def _round_half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+def cycle_bounds(cycle: int, settings: CyclicalSchedule) -> tuple[int, int, int]:
+    """``(first event, size, warm-up)`` of cycle ``cycle`` (see :func:`cycle_layout`)."""
+    limit = 1
+    while True:
+        starts, sizes, warmups = cycle_layout(
+            settings.cycle_size, settings.warmup_duration, settings.cycle_mult, limit
+        )
+        size, warm = int(sizes[-1]), int(warmups[-1])
+        settled = (int(size * settings.cycle_mult), int(warm * settings.cycle_mult)) == (
+            size,
+            warm,
+        )
+        if cycle < starts.size or settled:
+            break
+        limit *= 2
+    listed = min(cycle, starts.size - 1)  # past the listed cycles the last one repeats
+    size, warm = int(sizes[listed]), int(warmups[listed])
+    return int(starts[listed]) + (cycle - listed) * (size + warm), size, warm
+
+
+def cyclical_resume_event(event: int, old: CyclicalSchedule, new: CyclicalSchedule) -> int:
+    """The event of ``new``'s cycles at the same point of the cycle as ``event`` of ``old``'s.
+
+    Inside the shape (``e < C_k``) the fraction ``e / C_k`` is kept; inside the warm-up
+    (``C_k <= e``) the fraction ``(e - C_k) / W_k`` of it, which needs a warm-up in
+    ``new`` as well. The nearest event is taken, never leaving the phase.
+    """
+    at = cycle_positions(np.array([event], dtype=np.int64), old)
+    cycle, local = int(at.cycle[0]), int(at.local[0])
+    size, warm = int(at.sizes[at.listed[0]]), int(at.warmups[at.listed[0]])
+    start, new_size, new_warm = cycle_bounds(cycle, new)
+    if local < size:
+        return start + min(_round_half_up(local * new_size / size), new_size - 1)
+    if new_warm == 0:
+        raise ValueError(
+            f"warmup_duration must be > 0 to resume inside a warm-up (event {event} is "
+            f"{local - size} events into the warm-up of cycle {cycle}), got 0"
+        )
+    into = min(_round_half_up((local - size) * new_warm / warm), new_warm - 1)
+    return start + new_size + into
+
+
+# --------------------------------------------------------------------------- public
+
+
+def _cyclical(steps: Steps, schedule: CyclicalSchedule, exact: bool) -> float | FloatArray:
+    checked = schedule.check_steps(steps)
+    if not isinstance(checked, np.ndarray):
+        return schedule.at(checked)[0][0]
+    return schedule.values(checked, exact=exact).lr[..., 0]
+
+
+def cosine_annealing_schedule(
+    steps: Steps,
+    *,
+    start_value: float,
+    end_value: float,
+    cycle_size: int,
+    cycle_mult: float = 1.0,
+    start_value_mult: float = 1.0,
+    end_value_mult: float = 1.0,
+    warmup_duration: int = 0,
+    exact: bool = False,
+) -> float | FloatArray:
+    r"""ignite 0.5.5's ``CosineAnnealingScheduler`` value at ``steps`` (events; random access).
+
+    Cycle ``k`` anneals over its ``C_k`` events (``e`` counts from 0 inside it)
+
+    .. math:: v = S_k + \frac{E_k - S_k}{2} \left(1 - \cos\frac{\pi e}{C_k}\right)
+
+    then, with ``warmup_duration``, ``W_k`` events go linearly back from ``E_k`` to the
+    next start value. After every cycle ``C`` and ``W`` become ``int(x * cycle_mult)``
+    and the start/end values are multiplied by ``start_value_mult`` / ``end_value_mult``.
+
+    Args:
+        steps: an event index (int >= 0) or an array of them; event ``n`` is the value
+            the ``(n+1)``-th handler call writes (ignite's convention).
+        start_value, end_value, cycle_size, cycle_mult, start_value_mult,
+        end_value_mult, warmup_duration: as ignite's.
+        exact: arrays bitwise equal to ignite (``math.cos`` per element) rather than
+            ``numpy.cos`` (within a few ulp).
+
+    Returns:
+        A float for one event, else an array of the shape of ``steps``.
+
+    Raises:
+        ValueError, TypeError: a bad setting (``cycle_size`` < 2, ``cycle_mult`` < 1,
+        ...) or event, naming it.
+
+    References:
+        Loshchilov & Hutter, "SGDR", arXiv 1608.03983; ignite's
+        ``handlers/param_scheduler.py``.
+
+    >>> [round(x, 3) for x in cosine_annealing_schedule(
+    ...     [0, 1, 2, 3, 4], start_value=1.0, end_value=0.0, cycle_size=4)]
+    [1.0, 0.854, 0.5, 0.146, 1.0]
+    """
+    schedule = CyclicalSchedule(
+        "cos", start_value, end_value, cycle_size, cycle_mult, start_value_mult,
+        end_value_mult, warmup_duration,
+    )
+    return _cyclical(steps, schedule, exact)
+
+
+def linear_cyclical_schedule(
+    steps: Steps,
+    *,
+    start_value: float,
+    end_value: float,
+    cycle_size: int,
+    cycle_mult: float = 1.0,
+    start_value_mult: float = 1.0,
+    end_value_mult: float = 1.0,
+    warmup_duration: int = 0,
+    monotonic: bool = False,
+    exact: bool = False,
+) -> float | FloatArray:
+    r"""ignite 0.5.5's ``LinearCyclicalScheduler`` value at ``steps`` (events; random access).
+
+    Cycle ``k`` goes linearly from ``S_k`` to ``E_k`` at mid-cycle and back,
+
+    .. math:: v = E_k + (S_k - E_k) \left|\frac{e}{C_k} - 0.5\right| \cdot 2
+
+    or, with ``monotonic=True``, once, ``S_k + (E_k - S_k) * (e / C_k)``, which may then
+    warm up over ``warmup_duration`` events back to the next start value. Cycle growth
+    and multipliers as in :func:`cosine_annealing_schedule`. No transcendental function,
+    so always exact (``exact`` is accepted for symmetry).
+
+    Args:
+        steps: an event index or an array of them (see
+            :func:`cosine_annealing_schedule`).
+        monotonic: go from start to end once per cycle.
+
+    Returns:
+        A float for one event, else an array of the shape of ``steps``.
+
+    Raises:
+        ValueError, TypeError: a bad setting or event, naming it.
+
+    References:
+        Smith, "Cyclical Learning Rates for Training Neural Networks", arXiv 1506.01186.
+
+    >>> linear_cyclical_schedule([0, 1, 2, 3, 4], start_value=1.0, end_value=0.0, cycle_size=4)
+    array([1. , 0.5, 0. , 0.5, 1. ])
+    """
+    shape = "monotonic" if v.as_bool("monotonic", monotonic) else "linear"
+    schedule = CyclicalSchedule(
+        shape, start_value, end_value, cycle_size, cycle_mult, start_value_mult,
+        end_value_mult, warmup_duration,
+    )
+    return _cyclical(steps, schedule, exact)
