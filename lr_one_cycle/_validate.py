@@ -150,9 +150,7 @@ def is_real(value: Any) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
-def as_count(
-    name: str | Path, value: Any, *, minimum: int = 1, maximum: int = MAX_COUNT
-) -> int:
+def as_count(name: str | Path, value: Any, *, minimum: int = 1, maximum: int = MAX_COUNT) -> int:
     """An integer in ``minimum .. maximum``; whole floats such as ``100.0`` are accepted."""
     what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
     value = scalar(value)
@@ -168,7 +166,13 @@ def as_count(
     if number < minimum:
         raise ArgumentValueError(name, value, what)
     if number > maximum:
-        raise ArgumentValueError(name, value, f"{what} <= {maximum}{_power_of_two(maximum)}")
+        largest = f"{maximum}{_power_of_two(maximum)}"
+        within = (
+            f"a positive integer <= {largest}"
+            if minimum == 1
+            else (f"an integer in {minimum}..{largest}")
+        )
+        raise ArgumentValueError(name, value, within)
     return number
 
 
@@ -228,9 +232,7 @@ def as_bool(name: str | Path, value: Any) -> bool:
 
 def as_choice(name: str | Path, value: Any, choices: Sequence[str]) -> str:
     """One of ``choices`` (strings)."""
-    what = Accepted(
-        " or ".join(repr(c) for c in choices), " or ".join(f'"{c}"' for c in choices)
-    )
+    what = Accepted(" or ".join(repr(c) for c in choices), " or ".join(f'"{c}"' for c in choices))
     if not isinstance(value, str):
         raise ArgumentTypeError(name, value, what)
     if value not in choices:
@@ -327,18 +329,19 @@ def momentum_key_of(optimizer: Any, groups: list[dict[str, Any]]) -> str | None:
     return key
 
 
-def check_momentums_for(key: str | None, **momentums: Sequence[float]) -> None:
-    """Momentums as the optimizer takes them: ``betas[0]`` in [0, 1) for the Adam family
-    (beta1 = 1 divides by zero in Adam's bias correction); ``momentum`` (SGD, RMSprop)
-    any finite value >= 0, which the settings already checked."""
+def check_momentums_for(key: str | None, **momentums: Any) -> None:
+    """Momentums (as given: one value or one per group) as the optimizer takes them:
+    ``betas[0]`` in [0, 1) for the Adam family (beta1 = 1 divides by zero in Adam's bias
+    correction); ``momentum`` (SGD, RMSprop) any finite value >= 0, which the settings
+    already checked."""
     if key != "betas":
         return
-    for name, values in momentums.items():
-        for i, m in enumerate(values):
+    for name, given in momentums.items():
+        values = as_sequence(name, given)
+        for i, m in enumerate([scalar(given)] if values is None else values):
             if not m < 1.0:
-                path: Path = (name,) if len(values) == 1 else (name, i)
                 raise ArgumentValueError(
-                    path,
+                    name if values is None else (name, i),
                     m,
                     "a number in [0, 1) for an optimizer with betas (Adam family: beta1 = 1 "
                     "divides by zero in the bias correction)",

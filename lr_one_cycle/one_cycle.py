@@ -112,9 +112,7 @@ class OneCycleLR(Scheduler):
         )
         cycle = v.as_bool("cycle_momentum", cycle_momentum)
         key = momentum_key(optimizer, groups) if cycle else None
-        v.check_momentums_for(
-            key, base_momentum=schedule.base_momentum, max_momentum=schedule.max_momentum
-        )
+        v.check_momentums_for(key, base_momentum=base_momentum, max_momentum=max_momentum)
         total = schedule.total_steps
         start = v.as_count("last_epoch", last_epoch, minimum=-1)
         if start > total:

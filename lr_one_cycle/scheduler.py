@@ -68,8 +68,12 @@ def _variant(cls: type) -> type:
         return cls
     variant = _TORCH_VARIANTS.get(cls)
     if variant is None:
-        namespace = {"__module__": cls.__module__, "__qualname__": cls.__qualname__,
-                     "__doc__": cls.__doc__, "_public_class": cls}
+        namespace = {
+            "__module__": cls.__module__,
+            "__qualname__": cls.__qualname__,
+            "__doc__": cls.__doc__,
+            "_public_class": cls,
+        }
         variant = type(cls.__name__, (cls, base), namespace)
         _TORCH_VARIANTS[cls] = variant
     return variant

@@ -162,8 +162,8 @@ class Schedule(ABC):
 def steps_array(name: str, values: Any, *, fractional: bool = False) -> npt.NDArray[Any]:
     """``values`` as an array of steps >= 0: int64 (whole numbers; whole floats accepted)
     or, when ``fractional``, float64. Refuses strings, bools and non-numeric arrays."""
-    kind = "a number or an array of numbers" if fractional else (
-        "an integer or an array of integers"
+    kind = (
+        "a number or an array of numbers" if fractional else ("an integer or an array of integers")
     )
     if isinstance(values, (str, bytes, bool)) or values is None:
         raise TypeError(f"{name} must be {kind}, got {type(values).__name__}")

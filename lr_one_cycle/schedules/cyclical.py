@@ -327,8 +327,14 @@ def cosine_annealing_schedule(
     [1.0, 0.854, 0.5, 0.146, 1.0]
     """
     schedule = CyclicalSchedule(
-        "cos", start_value, end_value, cycle_size, cycle_mult, start_value_mult,
-        end_value_mult, warmup_duration,
+        "cos",
+        start_value,
+        end_value,
+        cycle_size,
+        cycle_mult,
+        start_value_mult,
+        end_value_mult,
+        warmup_duration,
     )
     return _cyclical(steps, schedule, exact)
 
@@ -376,7 +382,13 @@ def linear_cyclical_schedule(
     """
     shape = "monotonic" if v.as_bool("monotonic", monotonic) else "linear"
     schedule = CyclicalSchedule(
-        shape, start_value, end_value, cycle_size, cycle_mult, start_value_mult,
-        end_value_mult, warmup_duration,
+        shape,
+        start_value,
+        end_value,
+        cycle_size,
+        cycle_mult,
+        start_value_mult,
+        end_value_mult,
+        warmup_duration,
     )
     return _cyclical(steps, schedule, exact)

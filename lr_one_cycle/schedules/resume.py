@@ -93,9 +93,7 @@ def resume_knots(
     return (*kept, (step, position), *end)
 
 
-def check_resume_knots(
-    name: str, knots: object, *, total_steps: int, final: float
-) -> ResumeKnots:
+def check_resume_knots(name: str, knots: object, *, total_steps: int, final: float) -> ResumeKnots:
     """Saved knots (a list of ``[step, position]`` pairs) checked against the lengths."""
     if not isinstance(knots, (list, tuple)):
         raise TypeError(

@@ -217,7 +217,11 @@ def warm_restarts_schedule(
     [1.0, 0.8536, 0.5, 0.1464, 1.0]
     """
     schedule = WarmRestartsSchedule(
-        base_lr=base_lr, T_0=T_0, T_mult=T_mult, eta_min=eta_min, decay=decay,
+        base_lr=base_lr,
+        T_0=T_0,
+        T_mult=T_mult,
+        eta_min=eta_min,
+        decay=decay,
         warmup_steps=warmup_steps,
     )
     per_group = v.as_sequence("base_lr", base_lr) is not None
