@@ -14,6 +14,7 @@ demo: setup
 
 test: setup
 	$(PY) -m ruff check lr_one_cycle tests benchmarks
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory test-r vignettes
 
@@ -32,6 +33,7 @@ vignettes: setup
 
 lint: setup
 	$(PY) -m ruff check lr_one_cycle tests benchmarks
+	$(PY) -m mypy
 
 bench: setup
 	$(PY) benchmarks/bench_one_cycle.py

@@ -82,7 +82,7 @@ def _schedule(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, np.ndar
     one_cycle_schedule(0, **settings)  # validates before the table is sized by total_steps
     steps = np.arange(int(args.total_steps) + 1)
     lr, momentum = one_cycle_schedule(steps, **settings, exact=True)
-    return steps, lr, momentum
+    return steps, np.asarray(lr), np.asarray(momentum)
 
 
 def _cosine_schedule(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, None]:
@@ -156,7 +156,10 @@ def _demo(args: argparse.Namespace) -> Work:
         progress=not args.no_progress,
         threads=args.threads,
     )
-    return lambda: run_demo(settings)
+    def work() -> None:
+        run_demo(settings)
+
+    return work
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -179,8 +179,8 @@ def one_cycle_table(
     )
     return {
         "step": np.asarray(steps, dtype=np.int64).tolist(),
-        "lr": lr.tolist(),
-        "momentum": momentum.tolist(),
+        "lr": np.asarray(lr).tolist(),
+        "momentum": np.asarray(momentum).tolist(),
     }
 
 

@@ -224,10 +224,10 @@ class _Snapshot:
             for group, saved_group in self.groups:
                 _restore_dict(group, saved_group, keep={"params"})
             live_state = self.optimizer.state
-            for param in [p for p in live_state if p not in self.state]:
-                del live_state[param]
-            for param, saved_state in self.state.items():
-                _restore_dict(live_state[param], saved_state, keep=set())
+            for key in [p for p in live_state if p not in self.state]:
+                del live_state[key]
+            for key, saved_state in self.state.items():
+                _restore_dict(live_state[key], saved_state, keep=set())
         for module, mode in self.training:
             module.training = mode
 

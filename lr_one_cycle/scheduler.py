@@ -177,11 +177,11 @@ class ValueWindow:
 
     def at(self, position: int | float) -> tuple[list[float], list[float] | None]:
         """``(lrs, momentums)`` at a checked position, one value a group (new lists)."""
+        if type(position) is not int:
+            return self.schedule.at(position)
         offset = position - self._start
-        if not 0 <= offset < self._len or position.__class__ is not int:
-            if position.__class__ is not int:
-                return self.schedule.at(position)
-            self._fill(position)  # type: ignore[arg-type]
+        if not 0 <= offset < self._len:
+            self._fill(position)
             offset = 0
         n = self._n
         i = offset * n

@@ -130,8 +130,8 @@ class Schedule(ABC):
         """One step in the valid range (fractional only for fractional schedules)."""
         name = self.step_name if name is None else name
         if self.fractional:
-            value: int | float = v.as_real(name, step, low=0.0)
-            value = int(value) if value.is_integer() else value
+            number = v.as_real(name, step, low=0.0)
+            value: int | float = int(number) if number.is_integer() else number
         else:
             value = v.as_count(name, step, minimum=0)
         last = self.last_step

@@ -166,7 +166,7 @@ def _one_minus_cos(at: CyclePositions, exact: bool) -> FloatArray:
     grid = np.concatenate([np.arange(n) / (n - 1) for n in lengths.tolist()])
     table = 1 - elementwise(math.cos, np.pi * grid)
     slot = (np.cumsum(hit) - 1)[at.listed]
-    return table[offsets[slot] + np.minimum(at.local, size)]
+    return np.asarray(table[offsets[slot] + np.minimum(at.local, size)], dtype=np.float64)
 
 
 def _cycle_values(
@@ -322,8 +322,8 @@ def cosine_annealing_schedule(
         Loshchilov & Hutter, "SGDR", arXiv 1608.03983; ignite's
         ``handlers/param_scheduler.py``.
 
-    >>> [round(x, 3) for x in cosine_annealing_schedule(
-    ...     [0, 1, 2, 3, 4], start_value=1.0, end_value=0.0, cycle_size=4)]
+    >>> cosine_annealing_schedule(
+    ...     [0, 1, 2, 3, 4], start_value=1.0, end_value=0.0, cycle_size=4).round(3).tolist()
     [1.0, 0.854, 0.5, 0.146, 1.0]
     """
     schedule = CyclicalSchedule(

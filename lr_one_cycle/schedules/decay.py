@@ -103,7 +103,7 @@ class LrDecay(Schedule):
 
     @property
     def last_step(self) -> int:
-        return self.total_iters
+        return int(self.total_iters)
 
     def range_note(self) -> str:
         return f"total_iters={self.total_iters}"

@@ -10,8 +10,8 @@ between ``initial_lr = max_lr / div_factor``, ``max_lr`` and
 
 from __future__ import annotations
 
-from dataclasses import InitVar, dataclass
-from typing import Any, overload
+from dataclasses import InitVar, dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -128,6 +128,10 @@ class OneCycleSchedule(Schedule):
     base_momentum: Any = 0.85
     max_momentum: Any = 0.95
     n_groups_: InitVar[int | None] = None
+    # Derived in __post_init__: phase ends and, per phase and group, (c0, c1) tables.
+    _phase_ends: tuple[float, ...] = field(init=False, repr=False, compare=False)
+    _lr: tuple[FloatArray, FloatArray] = field(init=False, repr=False, compare=False)
+    _momentum: tuple[FloatArray, FloatArray] = field(init=False, repr=False, compare=False)
 
     #: Step ``T - 1`` is the last update; step ``T`` holds its value (elastic resume).
     final_offset = 1
@@ -187,7 +191,7 @@ class OneCycleSchedule(Schedule):
 
     @property
     def last_step(self) -> int:
-        return self.total_steps
+        return int(self.total_steps)
 
     @property
     def cycles_momentum(self) -> bool:
@@ -211,12 +215,6 @@ class OneCycleSchedule(Schedule):
         """Continue from ``step`` as a run of ``total_steps`` steps in all (elastic
         resume, :mod:`lr_one_cycle.schedules.resume`)."""
         return retime(self, (), self.total_steps, int(step), **changes)
-
-
-@overload
-def one_cycle_schedule(steps: int, **kwargs: Any) -> tuple[float, float]: ...
-@overload
-def one_cycle_schedule(steps: Any, **kwargs: Any) -> tuple[FloatArray, FloatArray]: ...
 
 
 def one_cycle_schedule(
@@ -270,10 +268,11 @@ def one_cycle_schedule(
     References:
         Smith & Topin, arXiv 1708.07120; Smith, arXiv 1803.09820.
 
-    >>> one_cycle_schedule(0, max_lr=1.0, total_steps=10)
-    (0.04, 0.95)
-    >>> [round(x, 4) for x in one_cycle_schedule([0, 2, 5, 9], max_lr=1.0, total_steps=10)[0]]
-    [0.04, 1.0, 0.6302, 4e-06]
+    >>> one_cycle_schedule(0, max_lr=1.0, total_steps=10)  # torch's bits: 1 + (0.04 - 1) / 2 * 2
+    (0.040000000000000036, 0.95)
+    >>> lr, momentum = one_cycle_schedule([0, 2, 5, 9], max_lr=1.0, total_steps=10)
+    >>> lr.round(4).tolist(), momentum.round(4).tolist()
+    ([0.04, 1.0, 0.6113, 0.0], [0.95, 0.85, 0.8889, 0.95])
     """
     schedule = OneCycleSchedule(
         max_lr=max_lr,
@@ -292,7 +291,7 @@ def one_cycle_schedule(
         lrs, momentums = schedule.at(checked)
         assert momentums is not None
         if per_group:
-            return np.array(lrs), np.array(momentums)  # type: ignore[return-value]
+            return np.array(lrs), np.array(momentums)
         return lrs[0], momentums[0]
     lr, momentum = schedule.values(checked, exact=exact)
     assert momentum is not None

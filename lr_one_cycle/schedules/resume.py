@@ -62,7 +62,7 @@ def resume_positions(steps: npt.NDArray[Any], knots: ResumeKnots) -> FloatArray:
     s_a, u_a = knot_steps[seg], knot_pos[seg]
     s_b, u_b = knot_steps[seg + 1], knot_pos[seg + 1]
     inside = u_a + (s - s_a) * (u_b - u_a) / (s_b - s_a)
-    return np.where(i >= len(knots) - 1, knot_pos[-1], inside)
+    return np.asarray(np.where(i >= len(knots) - 1, knot_pos[-1], inside), dtype=np.float64)
 
 
 def resume_knots(

@@ -165,7 +165,7 @@ def warm_restarts_resume_position(
     if restart_positions(np.array([resumed]), new)[0][0] != i:
         # Rounding carried it onto the next restart: stay at the end of this cycle.
         resumed = math.nextafter(bound + length, 0.0)
-    return resumed
+    return float(resumed)
 
 
 def warm_restarts_schedule(
@@ -213,7 +213,7 @@ def warm_restarts_schedule(
         Loshchilov & Hutter, "SGDR: Stochastic Gradient Descent with Warm Restarts",
         arXiv 1608.03983.
 
-    >>> [round(x, 4) for x in warm_restarts_schedule([0, 1, 2, 3, 4], base_lr=1.0, T_0=4)]
+    >>> warm_restarts_schedule([0, 1, 2, 3, 4], base_lr=1.0, T_0=4).round(4).tolist()
     [1.0, 0.8536, 0.5, 0.1464, 1.0]
     """
     schedule = WarmRestartsSchedule(
@@ -228,6 +228,6 @@ def warm_restarts_schedule(
     checked = schedule.check_steps(steps)
     if not isinstance(checked, np.ndarray):
         lrs = schedule.at(checked)[0]
-        return np.array(lrs) if per_group else lrs[0]  # type: ignore[return-value]
+        return np.array(lrs) if per_group else lrs[0]
     lr = schedule.values(checked, exact=exact).lr
     return lr if per_group else lr[..., 0]
