@@ -131,12 +131,13 @@ def write_values(
             else:
                 write(group, "lr", lr)
         return
+    plain_momentum = momentum_key == "momentum"
     for group, lr, m in zip(groups, lrs, momentums):
         if group["lr"].__class__ is float:
             group["lr"] = lr
         else:
             write(group, "lr", lr)
-        if momentum_key == "momentum" and group["momentum"].__class__ is float:
+        if plain_momentum and group["momentum"].__class__ is float:
             group["momentum"] = m
         else:
             write_momentum(group, momentum_key, m)
@@ -256,13 +257,18 @@ class Scheduler:
         self.verbose = verbose
         self.momentum_key = momentum_key
         self.base_lrs = list(base_lrs)
-        self._schedule = schedule
-        self._window = ValueWindow(schedule)
+        self._use(schedule)
         self._position = position
         self.last_epoch = math.floor(position)
         self._last_lr = lrs
         self._step_count = 1
         self._announce(lrs)
+
+    def _use(self, schedule: Schedule) -> None:
+        self._schedule = schedule
+        self._window = ValueWindow(schedule)
+        last = schedule.last_step
+        self._end: float = math.inf if last is None else last
 
     @property
     def schedule(self) -> Schedule:
@@ -288,9 +294,11 @@ class Scheduler:
         optimizer's groups changed, leaving the scheduler and the optimizer as they were.
         """
         if epoch is None:
-            target = self._current_position() + 1
-            last = self._schedule.last_step
-            if last is not None and target > last:
+            position = self._position
+            if position != self.last_epoch:
+                position = self._current_position()
+            target = position + 1
+            if target > self._end:
                 raise ValueError(self._past_the_end_message())
         else:
             target = self._schedule.check_step(epoch, "epoch")
@@ -369,8 +377,7 @@ class Scheduler:
         groups = self.optimizer.param_groups
         v.check_group_count(groups, len(lrs))
         write_values(groups, lrs, self.momentum_key, momentums)
-        self._schedule = schedule
-        self._window = ValueWindow(schedule)
+        self._use(schedule)
         self._position = position
         self.last_epoch = math.floor(position)
         self._last_lr = lrs
