@@ -286,26 +286,9 @@ class OneCycleLR(Scheduler):
         return schedule, schedule.check_step(state["last_epoch"], "state_dict['last_epoch']")
 
 
-def lr_one_cycle(
-    optimizer: Any,
-    max_lr: float | Sequence[float],
-    total_steps: int | None = None,
-    epochs: int | None = None,
-    steps_per_epoch: int | None = None,
-    pct_start: float = 0.3,
-    anneal_strategy: AnnealStrategy = "cos",
-    cycle_momentum: bool = True,
-    base_momentum: float | Sequence[float] = 0.85,
-    max_momentum: float | Sequence[float] = 0.95,
-    div_factor: float = 25.0,
-    final_div_factor: float = 1e4,
-    three_phase: bool = False,
-    last_epoch: int = -1,
-    verbose: bool = False,
-) -> OneCycleLR:
-    """R torch's ``lr_one_cycle()`` (plus ``three_phase``): returns a :class:`OneCycleLR`
-    (same arguments, same errors)."""
-    return OneCycleLR(**{k: val for k, val in locals().items()})
+#: R torch's ``lr_one_cycle()`` (plus ``three_phase``): the same class under R torch's
+#: name, so the arguments, defaults and errors cannot drift apart.
+lr_one_cycle = OneCycleLR
 
 
 def momentum_key(optimizer: Any, groups: list[dict[str, Any]]) -> str:

@@ -114,6 +114,24 @@ class Schedule(ABC):
         momentum = None if out.momentum is None else out.momentum.reshape(shape)
         return Values(out.lr.reshape(shape), momentum)
 
+    def evaluate(
+        self, steps: Steps, *, exact: bool = False, per_group: bool = False
+    ) -> tuple[Any, Any]:
+        """What the public pure functions return: ``(lr, momentum)`` (momentum None when
+        not cycled). For a number, floats (with ``per_group``, 1-d arrays of one value a
+        group); for an array, arrays of the shape of ``steps`` (with ``per_group``, and a
+        trailing group axis)."""
+        checked = self.check_steps(steps)
+        if not isinstance(checked, np.ndarray):
+            lrs, momentums = self.at(checked)
+            if per_group:
+                return np.array(lrs), None if momentums is None else np.array(momentums)
+            return lrs[0], None if momentums is None else momentums[0]
+        lr, momentum = self.values(checked, exact=exact)
+        if per_group:
+            return lr, momentum
+        return lr[..., 0], None if momentum is None else momentum[..., 0]
+
     def at(self, step: int | float) -> tuple[list[float], list[float] | None]:
         """The exact values at one (checked) step: ``(lrs, momentums)``, one per group."""
         out = self._evaluate(np.array([step], np.float64 if self.fractional else np.int64), True)

@@ -274,13 +274,6 @@ def cyclical_resume_event(event: int, old: CyclicalSchedule, new: CyclicalSchedu
 # --------------------------------------------------------------------------- public
 
 
-def _cyclical(steps: Steps, schedule: CyclicalSchedule, exact: bool) -> float | FloatArray:
-    checked = schedule.check_steps(steps)
-    if not isinstance(checked, np.ndarray):
-        return schedule.at(checked)[0][0]
-    return schedule.values(checked, exact=exact).lr[..., 0]
-
-
 def cosine_annealing_schedule(
     steps: Steps,
     *,
@@ -336,7 +329,7 @@ def cosine_annealing_schedule(
         end_value_mult,
         warmup_duration,
     )
-    return _cyclical(steps, schedule, exact)
+    return schedule.evaluate(steps, exact=exact)[0]  # type: ignore[no-any-return]
 
 
 def linear_cyclical_schedule(
@@ -391,4 +384,4 @@ def linear_cyclical_schedule(
         end_value_mult,
         warmup_duration,
     )
-    return _cyclical(steps, schedule, exact)
+    return schedule.evaluate(steps, exact=exact)[0]  # type: ignore[no-any-return]

@@ -112,10 +112,7 @@ class LrDecay(Schedule):
         """The lr at ``iteration``: a float for a number (bitwise the scripts'), an array
         of the same shape for an array (bitwise too with ``exact=True``, else numpy's
         cos/power). Raises ``ValueError`` outside ``0 .. total_iters``."""
-        checked = self.check_steps(iteration)
-        if not isinstance(checked, np.ndarray):
-            return self.at(checked)[0][0]
-        return self.values(checked, exact=exact).lr[..., 0]
+        return self.evaluate(iteration, exact=exact)[0]  # type: ignore[no-any-return]
 
     def _evaluate(self, steps: npt.NDArray[Any], exact: bool) -> Values:
         return Values(self._lr(steps.astype(np.float64), exact)[:, None], None)

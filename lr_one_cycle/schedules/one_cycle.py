@@ -286,15 +286,4 @@ def one_cycle_schedule(
         max_momentum=max_momentum,
     )
     per_group = v.as_sequence("max_lr", max_lr) is not None
-    checked = schedule.check_steps(steps)
-    if not isinstance(checked, np.ndarray):
-        lrs, momentums = schedule.at(checked)
-        assert momentums is not None
-        if per_group:
-            return np.array(lrs), np.array(momentums)
-        return lrs[0], momentums[0]
-    lr, momentum = schedule.values(checked, exact=exact)
-    assert momentum is not None
-    if per_group:
-        return lr, momentum
-    return lr[..., 0], momentum[..., 0]
+    return schedule.evaluate(steps, exact=exact, per_group=per_group)

@@ -225,9 +225,4 @@ def warm_restarts_schedule(
         warmup_steps=warmup_steps,
     )
     per_group = v.as_sequence("base_lr", base_lr) is not None
-    checked = schedule.check_steps(steps)
-    if not isinstance(checked, np.ndarray):
-        lrs = schedule.at(checked)[0]
-        return np.array(lrs) if per_group else lrs[0]
-    lr = schedule.values(checked, exact=exact).lr
-    return lr if per_group else lr[..., 0]
+    return schedule.evaluate(steps, exact=exact, per_group=per_group)[0]  # type: ignore[no-any-return]
