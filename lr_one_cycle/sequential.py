@@ -322,6 +322,20 @@ class WarmupLR(_Sequence):
 
     References:
         Goyal et al., arXiv 1706.02677; ignite's ``create_lr_scheduler_with_warmup``.
+
+    >>> from lr_one_cycle import WarmupStableDecayLR
+    >>> class Optimizer:
+    ...     param_groups = [{"lr": 0.0}]
+    >>> opt = Optimizer()
+    >>> wsd = WarmupStableDecayLR(opt, peak_lr=1.0, warmup_steps=0, stable_steps=8,
+    ...                           decay_steps=2)
+    >>> scheduler = WarmupLR(opt, wsd, warmup_steps=4)
+    >>> lrs = [opt.param_groups[0]["lr"]]
+    >>> for _ in range(5):
+    ...     scheduler.step()
+    ...     lrs.append(opt.param_groups[0]["lr"])
+    >>> lrs
+    [0.0, 0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
     _state_settings = ("warmup_steps", "start_lrs", "mode")
