@@ -38,6 +38,7 @@ lint: setup
 bench: setup
 	$(PY) benchmarks/bench_one_cycle.py
 	$(PY) benchmarks/bench_cosine.py
+	$(PY) benchmarks/bench_compose.py
 	$(PY) benchmarks/bench_r.py
 
 clean:

@@ -12,29 +12,43 @@ torch is imported.
 """
 
 from .cosine import CosineAnnealingScheduler, CosineAnnealingWarmRestarts, LinearCyclicalScheduler
+from .cyclic import CyclicLR
 from .factory import get_lr_scheduler, set_optimizer_lr
 from .one_cycle import OneCycleLR, lr_one_cycle
 from .range_test import LRFindResult, lr_find
 from .schedules import (
     Schedule,
     cosine_annealing_schedule,
+    cyclic_lr_schedule,
+    join_schedules,
     linear_cyclical_schedule,
     one_cycle_schedule,
     warm_restarts_schedule,
+    warmup_cosine_schedule,
+    warmup_stable_decay_schedule,
+    with_warmup,
 )
+from .sequential import SequentialLR, WarmupLR
 from .training import ScheduleDriftWarning, check_in_step, optimizer_updates, step_with_optimizer
+from .wsd import WarmupStableDecayLR
 
 __all__ = [
     "CosineAnnealingScheduler",
     "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "LRFindResult",
     "LinearCyclicalScheduler",
     "OneCycleLR",
     "Schedule",
     "ScheduleDriftWarning",
+    "SequentialLR",
+    "WarmupLR",
+    "WarmupStableDecayLR",
     "check_in_step",
     "cosine_annealing_schedule",
+    "cyclic_lr_schedule",
     "get_lr_scheduler",
+    "join_schedules",
     "linear_cyclical_schedule",
     "lr_find",
     "lr_one_cycle",
@@ -43,5 +57,8 @@ __all__ = [
     "set_optimizer_lr",
     "step_with_optimizer",
     "warm_restarts_schedule",
+    "warmup_cosine_schedule",
+    "warmup_stable_decay_schedule",
+    "with_warmup",
 ]
 __version__ = "0.1.0"

@@ -613,8 +613,10 @@ class CosineAnnealingWarmRestarts(Scheduler):
         )
         return schedule, schedule.check_step(state["position"], "state_dict['position']")
 
-    def _follow(self, schedule: Schedule, position: int | float) -> None:
-        super()._follow(schedule, position)
+    def _adopt(
+        self, schedule: Schedule, position: int | float, lrs: list[float] | None = None
+    ) -> None:
+        super()._adopt(schedule, position, lrs)
         self.base_lrs = list(schedule.base_lr)  # type: ignore[attr-defined]
 
 

@@ -164,10 +164,12 @@ class ValueWindow:
     and double up to ``32768 // n_groups``; a fractional position is computed alone.
     """
 
-    __slots__ = ("_lr", "_momentum", "_n", "_size", "_max", "_start", "_len", "schedule")
+    __slots__ = ("_lr", "_momentum", "_n", "_size", "_max", "_start", "_len", "schedule", "last")
 
     def __init__(self, schedule: Schedule) -> None:
         self.schedule = schedule
+        #: ``schedule.last_step``, read once: ``step()`` checks it every call.
+        self.last = schedule.last_step
         self._n = schedule.n_groups
         self._max = max(16, 32768 // self._n)
         self._size = 16
@@ -191,7 +193,7 @@ class ValueWindow:
 
     def _fill(self, start: int) -> None:
         stop = start + self._size
-        last = self.schedule.last_step
+        last = self.last
         if last is not None:
             stop = min(stop, last + 1)
         lr, momentum = self.schedule.values(np.arange(start, stop, dtype=np.int64), exact=True)
@@ -295,6 +297,8 @@ class Scheduler:
         """
         if epoch is None:
             position = self._position
+            # The usual case inline (this is every training step): a position that tools
+            # driving last_epoch have not moved.
             if position != self.last_epoch:
                 position = self._current_position()
             target = position + 1
@@ -377,12 +381,20 @@ class Scheduler:
         groups = self.optimizer.param_groups
         v.check_group_count(groups, len(lrs))
         write_values(groups, lrs, self.momentum_key, momentums)
+        self._adopt(schedule, position, lrs)
+        if self.verbose:
+            self._announce(lrs)
+
+    def _adopt(
+        self, schedule: Schedule, position: int | float, lrs: list[float] | None = None
+    ) -> None:
+        """Follow ``schedule`` from ``position`` (checked) without writing anything: the
+        commit step of :meth:`_follow`, and how a ``SequentialLR`` keeps the schedulers
+        it joined in step with it. ``lrs``: the values at ``position``, when known."""
         self._use(schedule)
         self._position = position
         self.last_epoch = math.floor(position)
-        self._last_lr = lrs
-        if self.verbose:
-            self._announce(lrs)
+        self._last_lr = schedule.at(position)[0] if lrs is None else lrs
 
     # ------------------------------------------------------------------ state
 

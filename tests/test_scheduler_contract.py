@@ -31,13 +31,21 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from lr_one_cycle import (
     CosineAnnealingScheduler,
     CosineAnnealingWarmRestarts,
+    CyclicLR,
     LinearCyclicalScheduler,
     OneCycleLR,
+    SequentialLR,
+    WarmupLR,
+    WarmupStableDecayLR,
     cosine_annealing_schedule,
+    cyclic_lr_schedule,
     linear_cyclical_schedule,
     one_cycle_schedule,
     warm_restarts_schedule,
+    warmup_stable_decay_schedule,
+    with_warmup,
 )
+from lr_one_cycle.schedules import OneCycleSchedule
 
 LRS = (0.3, 0.07)
 
@@ -57,7 +65,9 @@ def make_optimizer(kind: str, tensor_lr: bool = False) -> torch.optim.Optimizer:
 class Case:
     """One scheduler class under the contract.
 
-    ``build(optimizer, **overrides)`` makes it; ``reference(k)`` is the pure core's lr of
+    ``build(optimizer, **overrides)`` makes it (after ``parts(optimizer)``, the
+    schedulers a composite takes, built first on the optimizer as with torch);
+    ``reference(k)`` is the pure core's lr of
     every group at step (or event) ``k``; ``resumes`` are valid ``resume_with`` calls and
     ``bad_resumes`` refused ones; ``bad_argument`` a constructor override that must be
     refused with ``bad_message``; ``ignite_style``: stepped by ``__call__`` (ignite's
@@ -75,12 +85,36 @@ class Case:
     optimizer: str = "SGD"
     ignite_style: bool = False
     repr_start: str = ""
-    extra: dict[str, Any] = field(default_factory=dict)
+    parts: Callable[[Any], dict[str, Any]] = field(default=lambda opt: {})
 
 
 ONE_CYCLE = dict(max_lr=[0.1, 0.02], total_steps=30, three_phase=True)
 SGDR = dict(T_0=4, T_mult=2, eta_min=0.001, decay=0.9, warmup_steps=1)
 CYCLICAL = dict(param_name="lr", start_value=0.5, end_value=0.01, cycle_size=6, cycle_mult=1.5)
+
+CYCLIC = dict(base_lr=0.01, max_lr=[0.1, 0.2], step_size_up=3, mode="triangular2")
+WSD = dict(peak_lr=[0.1, 0.05], warmup_steps=3, stable_steps=5, decay_steps=8, min_lr=0.001)
+
+
+def _sequence_parts(opt: Any) -> dict[str, Any]:
+    return {
+        "schedulers": [
+            OneCycleLR(opt, max_lr=[0.1, 0.02], total_steps=10),
+            CyclicLR(opt, **CYCLIC),
+        ]
+    }
+
+
+def _sequence_reference(k: int) -> list[float]:
+    if k < 10:
+        return [one_cycle_schedule(k, max_lr=m, total_steps=10)[0] for m in (0.1, 0.02)]
+    return [cyclic_lr_schedule(k - 10, **{**CYCLIC, "max_lr": m})[0] for m in (0.1, 0.2)]
+
+
+def _warmup_reference(k: int) -> list[float]:
+    warmed = with_warmup(OneCycleSchedule(max_lr=0.1, total_steps=40), 4)
+    return [warmed.evaluate(k)[0]] * 2
+
 
 CASES = [
     Case(
@@ -146,6 +180,54 @@ CASES = [
         repr_start="LinearCyclicalScheduler(param_name='lr', start_value=0.5",
     ),
 ]
+CASES += [
+    Case(
+        "CyclicLR",
+        lambda opt, **kw: CyclicLR(opt, **{**CYCLIC, **kw}),
+        lambda k: [cyclic_lr_schedule(k, **{**CYCLIC, "max_lr": m})[0] for m in (0.1, 0.2)],
+        None,
+        [{"step_size_up": 5}, {"step_size_up": 2, "step_size_down": 4}],
+        [{"step_size_up": 0}, {"step_size_up": "x"}],
+        {"gamma": 1.5},
+        "gamma must be a number in (0, 1], got 1.5",
+        repr_start="CyclicLR(base_lr=[0.01, 0.01], max_lr=[0.1, 0.2], step_size_up=3.0",
+    ),
+    Case(
+        "SequentialLR",
+        lambda opt, **kw: SequentialLR(opt, **{"milestones": [10], **kw}),
+        _sequence_reference,
+        None,
+        [],
+        [{"total_steps": 50}, {"total_steps": 0}],
+        {"milestones": [0]},
+        "milestones[0] must be a positive integer, got 0",
+        parts=_sequence_parts,
+        repr_start="SequentialLR(schedulers=['OneCycleLR', 'CyclicLR'], milestones=[10]",
+    ),
+    Case(
+        "WarmupLR",
+        lambda opt, **kw: WarmupLR(opt, **{"warmup_steps": 4, **kw}),
+        _warmup_reference,
+        44,
+        [{"total_steps": 60}, {"total_steps": 44}],
+        [{"total_steps": 2}, {"total_steps": -1}],
+        {"warmup_steps": 0},
+        "warmup_steps must be a positive integer, got 0",
+        parts=lambda opt: {"scheduler": OneCycleLR(opt, max_lr=0.1, total_steps=40)},
+        repr_start="WarmupLR(scheduler='OneCycleLR', warmup_steps=4, start_lr=[0, 0]",
+    ),
+    Case(
+        "WarmupStableDecayLR",
+        lambda opt, **kw: WarmupStableDecayLR(opt, **{**WSD, **kw}),
+        lambda k: [warmup_stable_decay_schedule(k, **{**WSD, "peak_lr": m}) for m in (0.1, 0.05)],
+        16,
+        [{"total_steps": 30}, {"stable_steps": 9}],
+        [{"total_steps": 1}, {"decay_steps": -2}],
+        {"warmup": "cos"},
+        "warmup must be 'linear' or 'cosine' or '1-sqrt', got 'cos'",
+        repr_start="WarmupStableDecayLR(peak_lr=[0.1, 0.05], warmup_steps=3, stable_steps=5",
+    ),
+]
 IDS = [case.name for case in CASES]
 
 
@@ -153,10 +235,10 @@ def _without_name(settings: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in settings.items() if k != "param_name"}
 
 
-def build(case: Case, opt: Any, **overrides: Any) -> Any:
+def build(case: Case, opt: Any, parts: dict[str, Any] | None = None, **overrides: Any) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's step-order warning
-        return case.build(opt, **overrides)
+        return case.build(opt, **(case.parts(opt) if parts is None else parts), **overrides)
 
 
 def advance(case: Case, scheduler: Any) -> None:
@@ -226,9 +308,10 @@ def test_state_round_trips_through_torch_save_weights_only(case: Case) -> None:
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_a_bad_argument_is_refused_before_anything_is_written(case: Case) -> None:
     opt = make_optimizer(case.optimizer)
+    parts = case.parts(opt)
     before = groups_of(opt)
     with pytest.raises(ValueError) as raised:
-        build(case, opt, **case.bad_argument)
+        build(case, opt, parts, **case.bad_argument)
     assert str(raised.value) == case.bad_message
     assert groups_of(opt) == before
     assert all("initial_lr" not in g for g in opt.param_groups)
@@ -418,10 +501,9 @@ def test_the_contract_covers_every_public_scheduler_class() -> None:
     import lr_one_cycle
 
     public = {
-        name
-        for name in lr_one_cycle.__all__
-        if isinstance(getattr(lr_one_cycle, name), type)
-        and hasattr(getattr(lr_one_cycle, name), "state_dict")
+        obj.__name__
+        for obj in (getattr(lr_one_cycle, name) for name in lr_one_cycle.__all__)
+        if isinstance(obj, type) and hasattr(obj, "state_dict")
     }
     covered = {case.name.split("-")[0] for case in CASES}
     assert public <= covered, f"not under the contract: {sorted(public - covered)}"
