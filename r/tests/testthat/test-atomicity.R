@@ -84,3 +84,19 @@ test_that("a Python optimizer with a group added: $step() raises and nothing mov
     expect_identical(snapshot(scheduler, lrs), before)
   }
 })
+
+test_that("a Python optimizer's step past the end raises Python's sentence and stays put", {
+  skip_if_no_torch()
+  torch <- reticulate::import("torch")
+  optimizer <- torch$optim$SGD(list(torch$zeros(1L)), lr = 0.1, momentum = 0.9)
+  scheduler <- lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 3)
+  for (i in 1:3) scheduler$step()
+  expect_error(scheduler$step(), paste0(
+    "step() beyond the end of the schedule: total_steps = 3 were configured and 3 steps ",
+    "have been taken (the 3rd step() holds the final value); last_epoch stays 3"
+  ), fixed = TRUE, class = "lronecycle_error")
+  expect_identical(scheduler$last_epoch, 3L)
+  expect_identical(scheduler$get_last_lr(), 0.01 / 25 / 10000)
+  expect_output(print(scheduler), "<lr_one_cycle> driving a Python optimizer", fixed = TRUE)
+  expect_output(print(scheduler), "last_epoch = 3, last lr = 4e-08 (group 1)", fixed = TRUE)
+})

@@ -14,7 +14,6 @@ python_without_package <- function() {
 }
 
 test_that("a Python without lr_one_cycle gives instructions, not a traceback", {
-  skip_on_cran()
   python <- python_without_package()
   if (!nzchar(python)) skip("no Python without lr_one_cycle to try")
   code <- paste(
