@@ -4,15 +4,28 @@
 # integer NA into -2147483648 and a character NA into "NA", and a named list into a
 # dict. What a value means is then checked by Python, once, for R and Python alike.
 
-# `args`: a named list of R values; `path`: where they sit, for messages.
+# `args`: a list of R values, named by argument (or unnamed, positional).
 py_arguments <- function(args) {
-  out <- args
-  for (name in names(args)) {
-    value <- py_value(args[[name]], name)
-    # `out[name] <- list(NULL)` keeps a NULL argument (Python's None).
-    out[name] <- list(value)
+  labels <- names(args) %||% character(length(args))
+  for (i in seq_along(args)) {
+    label <- if (nzchar(labels[[i]])) labels[[i]] else sprintf("argument %d", i)
+    value <- py_value(args[[i]], label)
+    # `args[i] <- list(value)` keeps a NULL argument (Python's None).
+    args[i] <- list(value)
   }
-  out
+  args
+}
+
+# A state dict (a named list) as Python takes it: a dict of converted entries.
+py_state <- function(state_dict) {
+  if (!is.list(state_dict) || is.null(names(state_dict))) {
+    return(py_value(state_dict, "state_dict"))
+  }
+  for (name in names(state_dict)) {
+    value <- py_value(state_dict[[name]], paste0("state_dict$", name))
+    state_dict[name] <- list(value)
+  }
+  state_dict
 }
 
 # One R value as Python takes it:

@@ -4,8 +4,8 @@
 #' Smith & Topin (arXiv 1708.07120; Smith, arXiv 1803.09820), stepped once per batch.
 #' The values are computed by the Python package `lr_one_cycle` (its `OneCycleLR`,
 #' same arguments, same checks) and are bitwise equal to Python's and, on steps
-#' `0 .. total_steps - 1`, to `torch.optim.lr_scheduler.OneCycleLR` and to R torch's
-#' `lr_one_cycle()`.
+#' `0 .. total_steps - 1`, to `torch.optim.lr_scheduler.OneCycleLR` (and to R torch's
+#' `lr_one_cycle()` on its documentation example below).
 #'
 #' The step convention is the Python package's, stated once in
 #' `lr_one_cycle/schedules/_protocol.py`: step `k` holds the values of the `(k+1)`-th

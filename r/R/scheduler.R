@@ -154,7 +154,7 @@ python_optimizer_scheduler <- function(kind, py, verbose, optimizer) {
   }
   self$get_last_lr <- last_values
   self$load_state_dict <- function(state_dict) {
-    call_python(bridge()$load_state, list(py, state_dict))
+    call_python(bridge()$load_state, list(py, py_state(state_dict)))
     invisible(self)
   }
   self$resume_with <- function(...) {
@@ -194,7 +194,7 @@ r_optimizer_scheduler <- function(kind, py, verbose, optimizer, wanted) {
                 shown = list(param_group_index = index))
   }
 
-  # Applies position k + ahead; Python's error (and no change) when it cannot.
+  # Applies step k + 1 (or raises Python's error when the groups changed; nothing moves).
   step_lr <- function() {
     at <- k + 1L
     j <- at - first + 1L
@@ -273,7 +273,7 @@ r_optimizer_scheduler <- function(kind, py, verbose, optimizer, wanted) {
   self$get_last_lr <- function() last_lr
   self$load_state_dict <- function(state_dict) {
     check_groups()
-    call_python(bridge()$load_state, list(py, state_dict))
+    call_python(bridge()$load_state, list(py, py_state(state_dict)))
     move(bridge()$describe(py)$position)
     invisible(self)
   }

@@ -114,6 +114,19 @@ test_that("state_dict()/load_state_dict() resume bitwise, also after saveRDS()",
   expect_identical(r_run(resumed_opt, resumed, 23), expected[18:41])
 })
 
+test_that("a state dict with R arrays in it loads", {
+  skip_if_no_python()
+  first <- lr_one_cycle(sgd(c(0.1, 0.2)), max_lr = c(0.01, 0.02), total_steps = 10)
+  for (i in 1:4) first$step()
+  state <- first$state_dict()
+  state$last_epoch <- array(state$last_epoch)
+  state$max_lrs <- array(state$max_lrs)
+  second <- lr_one_cycle(sgd(c(0.1, 0.2)), max_lr = c(0.01, 0.02), total_steps = 10)
+  second$load_state_dict(state)
+  expect_identical(second$last_epoch, 4L)
+  expect_identical(second$get_last_lr(), first$get_last_lr())
+})
+
 test_that("a single-group state dict survives R's list simplification", {
   skip_if_no_python()
   first <- lr_one_cycle(sgd(), max_lr = 0.01, total_steps = 10)

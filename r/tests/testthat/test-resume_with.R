@@ -112,3 +112,16 @@ test_that("a warm-restart resume landing between two steps is refused for an R o
   scheduler$step()
   expect_identical(optimizer$param_groups[[1]]$lr, scheduler$get_last_lr())
 })
+
+test_that("$resume_with() converts its arguments like every other function", {
+  skip_if_no_python()
+  optimizer <- sgd()
+  scheduler <- lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 100)
+  for (k in 1:10) scheduler$step()
+  scheduler$resume_with(array(150))
+  expect_identical(scheduler$total_steps, 150L)
+  expect_error(scheduler$resume_with(total_steps = NA),
+               "total_steps must be a positive integer, got NA", fixed = TRUE,
+               class = "lronecycle_error")
+  expect_identical(scheduler$total_steps, 150L)
+})
