@@ -1,8 +1,10 @@
 """``$step()`` cost of the R package, both optimizer kinds, against torch's OneCycleLR
-called from R through reticulate: runs ``bench_r.R`` with ``Rscript`` and prints its
-table of microseconds per step and ratios (the reference is measured in the same run).
+stepped from R through reticulate: runs ``bench_r.R`` with ``Rscript``, which prints
+medians over alternating rounds (with their range), the ratios measured in the same
+run, and PASS/MISS against the targets of issue 13.
 
-Usage: ``python benchmarks/bench_r.py`` (``make bench-r`` sets up first).
+Usage: ``python benchmarks/bench_r.py`` (``make bench`` sets up first and runs it);
+``BENCH_STEPS`` and ``BENCH_ROUNDS`` set the length of a run and the number of rounds.
 """
 
 from __future__ import annotations

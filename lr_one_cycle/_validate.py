@@ -253,7 +253,9 @@ def as_sequence(name: str | Path, value: Any) -> list[Any] | None:
             return list(value.tolist())
         shape = "x".join(str(n) for n in value.shape)
         raise ArgumentValueError(
-            name, Described(f"an array of shape {shape}"), "a single value or a 1-d list of values"
+            name,
+            Described(f"an array of shape {shape}"),
+            Accepted("a single value or a 1-d list of values", "a single value or a vector"),
         )
     return None
 
@@ -279,7 +281,9 @@ def per_group(
         )
     if not values:
         raise ArgumentValueError(
-            name, Described("an empty list"), "a single value or a non-empty list"
+            name,
+            Described("an empty list"),
+            Accepted("a single value or a non-empty list", "a single value or a non-empty vector"),
         )
     return tuple(check(item(name, i), v) for i, v in enumerate(values))
 

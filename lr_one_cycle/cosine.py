@@ -162,9 +162,11 @@ class _CyclicalScheduler:
         groups = self.optimizer.param_groups
         index = self.param_group_index
         if index is not None and index >= len(groups):
-            raise ValueError(
-                f"param_group_index {index} is not a group of the optimizer any more (it has "
-                f"{len(groups)}): build a new scheduler after changing the optimizer's groups"
+            raise v.ArgumentValueError(
+                "param_group_index",
+                index,
+                _group_index_accepted(len(groups), lead=""),
+                note="; build a new scheduler after changing the optimizer's groups",
             )
         driven = groups if index is None else [groups[index]]
         for i, group in enumerate(driven):
@@ -438,19 +440,24 @@ def _param_name(value: Any) -> str:
     return value
 
 
+def _group_index_accepted(n_groups: int, lead: str = "None or ") -> v.Accepted:
+    """What ``param_group_index`` accepts, in Python's words (0-based) and R's (1-based:
+    the R package shifts the index before it crosses)."""
+    groups = f"the optimizer has {n_groups} parameter group{'s' if n_groups != 1 else ''}"
+    return v.Accepted(
+        f"{lead}a group index in 0..{n_groups - 1} ({groups})",
+        f"{lead.replace('None', 'NULL')}a group index in 1..{n_groups} ({groups})",
+    )
+
+
 def _group_index(value: Any, n_groups: int) -> int | None:
     if value is None:
         return None
-    what = (
-        f"None or a group index in 0..{n_groups - 1} (the optimizer has {n_groups} "
-        f"parameter group{'s' if n_groups != 1 else ''})"
-    )
+    what = _group_index_accepted(n_groups)
     if not v.is_real(value):
-        raise TypeError(
-            f"param_group_index must be {what}, got {value!r} of type {type(value).__name__}"
-        )
+        raise v.ArgumentTypeError("param_group_index", value, what)
     if not (float(value).is_integer() and 0 <= value < n_groups):
-        raise ValueError(f"param_group_index must be {what}, got {value!r}")
+        raise v.ArgumentValueError("param_group_index", value, what)
     return int(value)
 
 

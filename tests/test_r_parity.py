@@ -410,50 +410,100 @@ def test_cosine_family_from_r_equals_python_and_torch_bitwise(r: RWorker) -> Non
 # --------------------------------------------------------------------------- errors
 
 BAD = [
-    ("total_steps = 100.5", {"total_steps": 100.5}),
-    ("total_steps = 0", {"total_steps": 0.0}),
-    ('total_steps = "10"', {"total_steps": "10"}),
-    ("epochs = 2", {"epochs": 2.0}),
+    (
+        "total_steps = 100.5",
+        {"total_steps": 100.5},
+        "total_steps must be a positive integer, got 100.5",
+    ),
+    ("total_steps = 0", {"total_steps": 0.0}, "total_steps must be a positive integer, got 0"),
+    (
+        'total_steps = "10"',
+        {"total_steps": "10"},
+        'total_steps must be a positive integer, got "10" (a character string)',
+    ),
+    (
+        "total_steps = NA",
+        {"total_steps": float("nan")},
+        "total_steps must be a positive integer, got NA",
+    ),
+    (
+        "epochs = 2",
+        {"epochs": 2.0},
+        "the schedule length is missing: give total_steps, or both epochs and steps_per_epoch "
+        "(steps_per_epoch not given)",
+    ),
     (
         "total_steps = 10, epochs = 2, steps_per_epoch = 4",
         {"total_steps": 10.0, "epochs": 2.0, "steps_per_epoch": 4.0},
+        "total_steps (10) disagrees with epochs * steps_per_epoch (8); give one or the other",
     ),
-    ("total_steps = 10, pct_start = 1.5", {"total_steps": 10.0, "pct_start": 1.5}),
+    (
+        "total_steps = 10, pct_start = 1.5",
+        {"total_steps": 10.0, "pct_start": 1.5},
+        "pct_start must be a number in [0, 1], got 1.5",
+    ),
     (
         'total_steps = 10, anneal_strategy = "cosine"',
         {"total_steps": 10.0, "anneal_strategy": "cosine"},
+        'anneal_strategy must be "cos" or "linear", got "cosine"',
     ),
     (
         "total_steps = 10, max_momentum = c(0.9, 0.9, 0.9)",
         {"total_steps": 10.0, "max_momentum": [0.9, 0.9, 0.9]},
+        "max_momentum must be a single value or one value per parameter group (2), "
+        "got c(0.9, 0.9, 0.9) (length 3)",
     ),
-    ("total_steps = 10, base_momentum = -0.5", {"total_steps": 10.0, "base_momentum": -0.5}),
-    ("total_steps = 10, div_factor = 0", {"total_steps": 10.0, "div_factor": 0.0}),
-    ('total_steps = 10, three_phase = "yes"', {"total_steps": 10.0, "three_phase": "yes"}),
-    ("total_steps = 10, last_epoch = 2.5", {"total_steps": 10.0, "last_epoch": 2.5}),
+    (
+        "total_steps = 10, max_lr = list(0.01, NA)",
+        {"total_steps": 10.0, "max_lr": [0.01, float("nan")]},
+        "max_lr[[2]] must be a finite number >= 0, got NA",
+    ),
+    (
+        "total_steps = 10, base_momentum = -0.5",
+        {"total_steps": 10.0, "base_momentum": -0.5},
+        "base_momentum must be a finite number >= 0, got -0.5",
+    ),
+    (
+        "total_steps = 10, div_factor = 0",
+        {"total_steps": 10.0, "div_factor": 0.0},
+        "div_factor must be a finite number > 0, got 0",
+    ),
+    (
+        'total_steps = 10, three_phase = "yes"',
+        {"total_steps": 10.0, "three_phase": "yes"},
+        'three_phase must be TRUE or FALSE, got "yes" (a character string)',
+    ),
+    (
+        "total_steps = 10, last_epoch = 2.5",
+        {"total_steps": 10.0, "last_epoch": 2.5},
+        "last_epoch must be an integer >= -1, got 2.5",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("r_args", "py_args"), BAD)
-def test_bad_arguments_give_pythons_sentence_in_r_and_leave_the_optimizer(
-    r: RWorker, r_args: str, py_args: dict[str, Any]
+@pytest.mark.parametrize(("r_args", "py_args", "r_message"), BAD)
+def test_bad_arguments_give_pythons_check_in_r_words_and_leave_the_optimizer(
+    r: RWorker, r_args: str, py_args: dict[str, Any], r_message: str
 ) -> None:
-    """The R error is an lronecycle_error whose message is Python's, word for word,
-    and the R optimizer is untouched."""
+    """The R error is an lronecycle_error carrying Python's sentence, word for word (the
+    same check), worded for R in its message; the R optimizer is untouched."""
     optimizer = python_groups("sgd", [0.1, 0.2])
+    kwargs = {"max_lr": 0.01, **py_args}
     with pytest.raises((ValueError, TypeError)) as python_error:
-        OneCycleLR(optimizer, max_lr=0.01, **py_args)
-    message, unchanged = r.run(f"""local({{
+        OneCycleLR(optimizer, **kwargs)
+    python_message, message, unchanged = r.run(f"""local({{
       optimizer <- new.env()
-      optimizer$param_groups <- list(list(lr = 0.1, momentum = 0.9), list(lr = 0.2, momentum = 0.9))
+      optimizer$param_groups <- list(list(lr = 0.1, momentum = 0.9), list(lr = 0.1, momentum = 0.9))
       before <- optimizer$param_groups
-      message <- tryCatch({{
-        lr_one_cycle(optimizer, max_lr = 0.01, {r_args})
-        "no error"
-      }}, lronecycle_error = function(e) conditionMessage(e))
-      c(message, identical(before, optimizer$param_groups))
+      args <- utils::modifyList(list(optimizer, max_lr = 0.01), list({r_args}))
+      error <- tryCatch({{
+        do.call(lr_one_cycle, args)
+        NULL
+      }}, lronecycle_error = function(e) e)
+      c(error$python_message, conditionMessage(error), identical(before, optimizer$param_groups))
     }})""")
-    assert message == str(python_error.value)
+    assert python_message == str(python_error.value)
+    assert message == r_message
     assert unchanged == "TRUE"
 
 
@@ -497,7 +547,7 @@ def test_missing_python_package_gives_instructions(tmp_path: Path) -> None:
         [
             shutil.which("Rscript") or "Rscript",
             "-e",
-            "library(lronecycle); tryCatch(one_cycle_schedule(10, 0.1), "
+            "library(lronecycle); tryCatch(one_cycle_schedule(max_lr = 0.1, total_steps = 10), "
             "lronecycle_error = function(e) cat(conditionMessage(e)))",
         ],
         capture_output=True,
@@ -508,6 +558,7 @@ def test_missing_python_package_gives_instructions(tmp_path: Path) -> None:
         env={**os.environ, "R_LIBS": R_ENV["R_LIBS"], "RETICULATE_PYTHON": python},
     )
     assert done.returncode == 0, done.stderr
-    assert "could not be imported" in done.stdout
-    assert "Run `make setup`" in done.stdout
-    assert "RETICULATE_PYTHON" in done.stdout
+    assert f"could not be imported from the Python this R session uses, {python}" in done.stdout
+    assert "`make setup`" in done.stdout
+    assert "reticulate::use_virtualenv(" in done.stdout
+    assert "restart R" in done.stdout

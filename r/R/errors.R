@@ -1,46 +1,194 @@
 #' Errors raised by lronecycle
 #'
-#' Bad arguments raise an R error of class `lronecycle_error` whose message is the
-#' sentence the Python package raises for the same arguments (no Python traceback),
-#' raised before the optimizer changes. Its `python_type` field names the Python
-#' exception (`"ValueError"` or `"TypeError"`).
+#' Bad arguments raise an R error of class `lronecycle_error`, before the optimizer
+#' changes. The checks are the Python package's (one set of checks for R and Python);
+#' the message says the same thing in R's words: the value is the one you passed, as R
+#' prints it (`NA`, `TRUE`, `NULL`, `"a"`), elements are named as in R (`max_lr[[2]]`,
+#' `optimizer$param_groups[[1]]`) and vectors by their length.
 #'
-#' @examples
+#' The condition's fields: `python_type`, the Python exception (`"ValueError"`,
+#' `"TypeError"`, ...); `argument`, the argument or element refused (`NULL` when the
+#' error is not about one argument); `python_message`, Python's own sentence.
+#'
+#' @examplesIf python_available()
 #' err <- tryCatch(
-#'   one_cycle_schedule(total_steps = 10.5, max_lr = 0.1),
+#'   one_cycle_schedule(max_lr = list(0.01, NA), total_steps = 10),
 #'   lronecycle_error = function(e) e
 #' )
 #' conditionMessage(err)
+#' err$argument
 #' err$python_type
+#' err$python_message
 #' @name lronecycle_error
 NULL
 
-lronecycle_error <- function(message, python_type = NA_character_) {
+lronecycle_error <- function(message, python_type = NA_character_, argument = NULL,
+                             python_message = NULL) {
   structure(
     class = c("lronecycle_error", "error", "condition"),
-    list(message = message, call = NULL, python_type = python_type)
+    list(message = message, call = NULL, python_type = python_type, argument = argument,
+         python_message = python_message)
   )
 }
 
-# Evaluates `expr` (calls into Python) and turns a Python exception into an
-# lronecycle_error carrying Python's own message. reticulate 1.28 raises Python errors
-# as Rcpp exceptions whose message is "Type: message"; py_last_error() holds the parts.
-py_call <- function(expr) {
-  tryCatch(expr, error = function(e) {
-    if (inherits(e, "lronecycle_error")) stop(e)
-    last <- reticulate::py_last_error()
-    if (is.null(last) || !grepl(paste0(last$type, ":"), conditionMessage(e), fixed = TRUE)) {
-      stop(e)
-    }
-    # The package's structured errors (ArgumentValueError, ...) are ValueError/TypeError.
-    stop(lronecycle_error(last$value, python_type = sub("^Argument", "", last$type)))
-  })
+# Calls the Python `f` with `args` (already converted by py_arguments()) through the
+# bridge's attempt(): a structured argument error comes back as its parts and is worded
+# for R, showing the values the user gave (`shown`); any other error is a Python error.
+call_python <- function(f, args = list(), shown = list()) {
+  out <- py_call(do.call(bridge()$attempt, c(list(f), args)))
+  if (!is.null(out$problem)) {
+    stop(problem_error(out$problem, shown))
+  }
+  out$value
 }
 
-# R arguments as Python should see them. reticulate turns a logical NA into True, so
-# a missing value is sent as NaN, which every Python check refuses.
-py_args <- function(args) {
-  lapply(args, function(x) {
-    if (is.atomic(x) && length(x) == 1L && is.na(x)) NaN else x
+# Evaluates `expr` (calls into Python) and turns a Python exception into an
+# lronecycle_error: Python's message in R's notation. reticulate 1.28 raises Python
+# errors as Rcpp exceptions whose message is "Type: message"; py_last_error() holds
+# the parts.
+py_call <- function(expr) {
+  tryCatch(expr, error = python_error)
+}
+
+python_error <- function(e) {
+  if (inherits(e, "lronecycle_error")) stop(e)
+  last <- reticulate::py_last_error()
+  if (is.null(last) || !grepl(paste0(last$type, ":"), conditionMessage(e), fixed = TRUE)) {
+    stop(e)
+  }
+  # The package's structured errors (ArgumentValueError, ...) are ValueError/TypeError.
+  stop(lronecycle_error(r_notation(last$value), python_type = sub("^Argument", "", last$type),
+                        python_message = last$value))
+}
+
+# ---------------------------------------------------------------------------- rendering
+
+# The parts of lr_one_cycle._validate.ArgumentProblem as an R sentence:
+# "<argument> must be <accepted, R wording>, got <value as R shows it><note>".
+problem_error <- function(parts, shown) {
+  path <- as.list(parts$argument)
+  where <- r_path(path)
+  found <- value_at(shown, path)
+  type_error <- identical(parts$python_type, "TypeError")
+  got <- if (found$found) {
+    r_show(found$value, type_error)
+  } else if (!is.null(parts$described)) {
+    parts$described
+  } else {
+    r_show(parts$value, type_error)
+  }
+  lronecycle_error(
+    paste0(where, " must be ", parts$accepted, ", got ", got, r_notation(parts$note)),
+    python_type = parts$python_type, argument = where, python_message = parts$python_message
+  )
+}
+
+# ("max_lr", 1) -> max_lr[[2]] (Python counts from 0); ("state", "x") -> state$x.
+r_path <- function(path) {
+  out <- r_notation(as.character(path[[1]]))
+  for (part in path[-1]) {
+    out <- if (is.numeric(part)) sprintf("%s[[%d]]", out, as.integer(part) + 1L) else {
+      paste0(out, "$", part)
+    }
+  }
+  out
+}
+
+# The R value at a Python path into the R arguments `shown`, if it is there.
+value_at <- function(shown, path) {
+  head <- path[[1]]
+  if (!is.character(head) || !head %in% names(shown)) {
+    return(list(found = FALSE))
+  }
+  x <- shown[[head]]
+  for (part in path[-1]) {
+    if (is.numeric(part) && (is.atomic(x) || is.list(x)) && length(x) > part) {
+      x <- x[[as.integer(part) + 1L]]
+    } else if (is.character(part) && is.list(x) && part %in% names(x)) {
+      x <- x[[part]]
+    } else {
+      return(list(found = FALSE))
+    }
+  }
+  list(found = TRUE, value = x)
+}
+
+# A value as R prints it, with its length when it has several elements and, for a
+# value of the wrong type, what kind of value it is.
+r_show <- function(x, type_error = FALSE) {
+  shown <- r_literal(x)
+  n <- length(x)
+  if (is.character(x) && n == 1L && !is.na(x) && type_error) {
+    paste0(shown, " (a character string)")
+  } else if ((is.atomic(x) || is.list(x)) && n > 1L) {
+    sprintf("%s (length %d)", shown, n)
+  } else {
+    shown
+  }
+}
+
+r_literal <- function(x, limit = 4L) {
+  if (is.null(x)) {
+    return("NULL")
+  }
+  if (inherits(x, "python.builtin.object")) {
+    return(sprintf("a Python %s", sub("^python\\.builtin\\.", "", class(x)[[1]])))
+  }
+  if (is.function(x)) {
+    return("a function")
+  }
+  if (is.environment(x)) {
+    return(sprintf("an environment (%s)", class(x)[[1]]))
+  }
+  if (is.factor(x)) {
+    return(sprintf("a factor with levels %s", r_literal(levels(x))))
+  }
+  if (!is.atomic(x) && !is.list(x)) {
+    return(sprintf("an object of class %s", class(x)[[1]]))
+  }
+  if (length(x) == 0L) {
+    return(if (is.list(x)) "list()" else sprintf("%s(0)", class(x)[[1]]))
+  }
+  if (is.atomic(x) && length(x) == 1L && is.null(names(x))) {
+    return(r_scalar(x))
+  }
+  items <- vapply(seq_len(min(length(x), limit)), function(i) r_literal(x[[i]]), "")
+  labels <- names(x)[seq_along(items)]
+  if (!is.null(labels)) {
+    items <- ifelse(nzchar(labels), paste(labels, "=", items), items)
+  }
+  paste0(if (is.list(x)) "list(" else "c(", paste(items, collapse = ", "),
+         if (length(x) > limit) ", ..." else "", ")")
+}
+
+r_scalar <- function(x) {
+  if (is.na(x) && !is.nan(x)) {
+    return("NA")
+  }
+  if (is.character(x)) {
+    return(encodeString(x, quote = "\""))
+  }
+  if (is.double(x)) {
+    return(format(x, digits = 15))
+  }
+  as.character(x)
+}
+
+# Python's notation in a plain Python sentence, as R writes it: `optimizer$param_groups
+# [[1]]` for `optimizer.param_groups[0]`, `$key` for `['key']`, `x = TRUE` for
+# `x=True`, NULL for None.
+r_notation <- function(text) {
+  if (is.null(text) || !nzchar(text)) {
+    return(if (is.null(text)) "" else text)
+  }
+  text <- gsub("\\boptimizer\\.", "optimizer$", text, perl = TRUE)
+  groups <- gregexpr("param_groups\\[[0-9]+\\]", text)
+  regmatches(text, groups) <- lapply(regmatches(text, groups), function(found) {
+    sprintf("param_groups[[%d]]", as.integer(gsub("[^0-9]", "", found)) + 1L)
   })
+  text <- gsub("\\['([A-Za-z_][A-Za-z0-9_]*)'\\]", "$\\1", text, perl = TRUE)
+  text <- gsub("\\b([A-Za-z_][A-Za-z0-9_]*)=(?!=)", "\\1 = ", text, perl = TRUE)
+  text <- gsub("\\bTrue\\b", "TRUE", text, perl = TRUE)
+  text <- gsub("\\bFalse\\b", "FALSE", text, perl = TRUE)
+  gsub("\\bNone\\b", "NULL", text, perl = TRUE)
 }

@@ -1,208 +1,381 @@
 # The scheduler object that lr_one_cycle() and the cosine family return. Every kind
-# holds a Python scheduler, built by the same class Python users build, so arguments,
-# state and values are the Python package's. Two kinds of optimizer:
+# holds a Python scheduler built by the class Python users build, through the bridge
+# (lr_one_cycle.integrations.r_bridge), so arguments, checks, state and values are
+# the Python package's. Two kinds of optimizer:
 # - a Python torch optimizer (through reticulate): the Python scheduler drives it;
 # - an optimizer that lives in R: the Python scheduler drives a stand-in holding the
-#   plain lr/momentum/betas (lr_one_cycle._r_bridge.ROptimizer), and R copies the
-#   values into the R lists, fetched a window of steps at a time so that $step()
-#   makes no Python call.
-# The objects are environments of closures rather than R6 classes: R6 instances carry
-# their methods without bytecode, which costs several microseconds on every $step().
+#   plain lr/momentum/betas (the bridge's ROptimizer); R keeps a column copy of the
+#   values the core computed for a window of steps and copies one column into the R
+#   lists at each $step(), which makes no Python call. When a step cannot be applied
+#   (groups added or removed), the Python scheduler is asked to apply it and raises
+#   its own error, so every check and sentence stays Python's.
+# The objects are environments of closures rather than R6 classes: R6 methods are not
+# byte-compiled, which costs microseconds on every $step().
 
-new_scheduler <- function(optimizer, python_class, settings, entries = character()) {
+# `settings` as they cross (R's values, converted here); `shown` as the user gave them,
+# for messages.
+new_scheduler <- function(kind, optimizer, settings, entries = character(), shown = settings) {
+  sent <- py_arguments(settings)
   if (inherits(optimizer, "python.builtin.object")) {
-    py <- py_call(do.call(bridge()[[python_class]], c(list(optimizer), py_args(settings))))
-    return(python_optimizer_scheduler(py, optimizer))
+    built <- call_python(bridge()$build, list(kind, optimizer, sent), shown = shown)
+    return(python_optimizer_scheduler(kind, built[[1]], isTRUE(built[[2]]), optimizer))
   }
   if (is.list(optimizer) && !is.null(optimizer$param_groups)) {
     stop(lronecycle_error(paste(
       "optimizer must be an environment or an R6 object, got a list: R copies lists,",
       "so a scheduler could not update its param_groups"
-    ), python_type = "TypeError"))
+    ), python_type = "TypeError", argument = "optimizer"))
   }
-  stand_in <- py_call(r_stand_in(optimizer, entries))
-  py <- py_call(do.call(bridge()[[python_class]], c(list(stand_in), py_args(settings))))
-  r_optimizer_scheduler(py, optimizer)
+  wanted <- unique(c("lr", "momentum", "betas", "initial_lr", entries))
+  stand_in <- py_call(r_stand_in(optimizer, wanted))
+  built <- call_python(bridge()$build, list(kind, stand_in, sent), shown = shown)
+  r_optimizer_scheduler(kind, built[[1]], isTRUE(built[[2]]), optimizer, wanted)
 }
 
-# What Python needs to know of an R optimizer: the entries of its groups a scheduler
-# reads or writes (lr, momentum, betas, initial_lr, and `entries`), and which of them
-# its defaults name (torch's rule for what to cycle).
-r_stand_in <- function(optimizer, entries = character()) {
-  wanted <- unique(c("lr", "momentum", "betas", "initial_lr", entries))
-  plain <- function(x) {
-    if (!is.list(x) || is.null(names(x))) {
-      return(x)
-    }
-    keep <- x[intersect(wanted, names(x))]
-    if (length(keep) == 0L) reticulate::dict() else keep
-  }
+# What Python needs to know of an R optimizer: the `wanted` entries of its groups (the
+# ones a scheduler reads or writes) and of its defaults (torch's rule for what to
+# cycle), converted like every argument; its R class names it in messages.
+r_stand_in <- function(optimizer, wanted) {
   groups <- if (is.environment(optimizer)) optimizer$param_groups
   if (is.null(groups)) {
     return(bridge()$r_optimizer(NULL, NULL, class(optimizer)[[1]]))
   }
-  if (is.list(groups)) groups <- lapply(unname(groups), plain)
-  bridge()$r_optimizer(groups, plain(optimizer$defaults), class(optimizer)[[1]])
+  defaults <- plain_entries(optimizer$defaults, wanted, "optimizer$defaults")
+  bridge()$r_optimizer(plain_groups(groups, wanted), defaults, class(optimizer)[[1]])
 }
 
-# Elastic resume ($resume_with(), see the Python schedulers' resume_with) takes the
-# Python method's arguments: total_steps (or epochs and steps_per_epoch) for 1cycle,
-# T_0 (and warmup_steps) for warm restarts, cycle_size (and warmup_duration) for
-# ignite's cyclical schedulers.
+plain_groups <- function(groups, wanted) {
+  if (!is.list(groups)) {
+    return(groups)
+  }
+  groups <- unname(groups)
+  for (i in seq_along(groups)) {
+    groups[[i]] <- plain_entries(groups[[i]], wanted,
+                                 sprintf("optimizer$param_groups[[%d]]", i))
+  }
+  groups
+}
 
-# The parts every kind shares: $optimizer, $python (the Python scheduler, to inspect),
-# $state_dict(), $last_epoch and print(). `sync` brings the Python scheduler to the
-# position R holds before its state is read.
-scheduler_object <- function(py, optimizer, kind, sync, step_index) {
+plain_entries <- function(x, wanted, path) {
+  if (!is.list(x) || is.null(names(x))) {
+    return(x)
+  }
+  keep <- x[intersect(wanted, names(x))]
+  if (length(keep) == 0L) {
+    return(reticulate::dict())
+  }
+  for (name in names(keep)) {
+    value <- py_value(keep[[name]], paste0(path, "$", name))
+    keep[name] <- list(value)
+  }
+  keep
+}
+
+# ---------------------------------------------------------------------------- the object
+
+# What every kind shares. `position()` is the position the scheduler holds (the last
+# step applied, or ignite's count of events); `sync()` brings the Python scheduler
+# there before its state is read or changed.
+scheduler_object <- function(kind, py, optimizer, on_python, position, sync) {
   self <- new.env(parent = emptyenv())
   self$optimizer <- optimizer
   self$python <- py
+  ignite <- kind %in% c("lr_cosine_annealing_scheduler", "lr_linear_cyclical_scheduler")
+  last_epoch <- if (ignite) function() position() - 1L else position
+  read_only <- function(name, hint) {
+    stop(lronecycle_error(sprintf("%s is read-only%s", name, hint),
+                          python_type = "AttributeError", argument = name))
+  }
+  makeActiveBinding("last_epoch", function(value) {
+    if (!missing(value)) {
+      read_only("last_epoch", paste(
+        ": resume with the last_epoch argument of the constructor or with",
+        "$load_state_dict()"
+      ))
+    }
+    last_epoch()
+  }, self)
+  makeActiveBinding("base_lrs", function(value) {
+    if (!missing(value)) read_only("base_lrs", "")
+    if (ignite) NULL else as.numeric(unlist(py_call(py$base_lrs)))
+  }, self)
+  makeActiveBinding("total_steps", function(value) {
+    if (!missing(value)) read_only("total_steps", ": use $resume_with(total_steps = )")
+    if (kind == "lr_one_cycle") py_call(py$total_steps) else NULL
+  }, self)
   self$state_dict <- function() {
     sync()
     py_call(py$state_dict())
   }
-  makeActiveBinding("last_epoch", function(value) {
-    if (!missing(value)) {
-      stop(lronecycle_error(paste(
-        "last_epoch is read-only: resume with the last_epoch argument of the",
-        "constructor or with $load_state_dict()"
-      ), python_type = "AttributeError"))
-    }
-    step_index()
-  }, self)
-  structure(self, class = c(kind, "lronecycle_scheduler"), sync = sync)
+  self$get_lr <- function() {
+    sync()
+    as.numeric(unlist(call_python(bridge()$lr_at_last_epoch, list(py))))
+  }
+  structure(self, class = c(kind, "lr_scheduler", "lronecycle_scheduler",
+                            if (on_python) "lronecycle_python_optimizer" else
+                              "lronecycle_r_optimizer"))
 }
 
-python_optimizer_scheduler <- function(py, optimizer) {
-  spec <- bridge()$spec(py)
-  # ignite's handlers count calls (event_index); last_epoch is the last event written.
-  step_index <- if (spec$ahead == 1L) {
-    function() py$last_epoch
-  } else {
-    function() py$event_index - 1L
+# "Adjusting learning rate of group 1 to 0.0004", as R torch says it, as messages.
+announce <- function(lrs, groups = seq_along(lrs)) {
+  for (i in seq_along(lrs)) {
+    message(sprintf("Adjusting learning rate of group %d to %.4f", groups[[i]], lrs[[i]]))
   }
-  self <- scheduler_object(py, optimizer, "lronecycle_python_optimizer",
-                           sync = function() NULL, step_index = step_index)
-  py_step <- py$step
+}
+
+python_optimizer_scheduler <- function(kind, py, verbose, optimizer) {
+  ignite <- kind %in% c("lr_cosine_annealing_scheduler", "lr_linear_cyclical_scheduler")
+  position <- if (ignite) function() py_call(py$event_index) else function() py_call(py$last_epoch)
+  self <- scheduler_object(kind, py, optimizer, on_python = TRUE, position = position,
+                           sync = function() NULL)
+  last_values <- function() as.numeric(unlist(py_call(bridge()$last_values(py))))
+  # An attribute assignment steps the Python scheduler, and a failing step reports its
+  # error here instead of raising (see the bridge's Stepper): no handler is set up per
+  # step.
+  failure <- NULL
+  report <- function(type, message, parts) {
+    failure <<- list(type = type, message = message, parts = parts)
+  }
+  raise_failure <- function() {
+    failed <- failure
+    failure <<- NULL
+    if (!is.null(failed$parts)) stop(problem_error(failed$parts, list()))
+    stop(lronecycle_error(r_notation(failed$message),
+                          python_type = sub("^Argument", "", failed$type),
+                          python_message = failed$message))
+  }
+  stepper <- bridge()$Stepper(py, report)
+  set_attr <- reticulate::py_set_attr
   self$step <- function() {
-    py_call(py_step())
+    set_attr(stepper, "step", NULL)
+    if (!is.null(failure)) raise_failure()
+    if (verbose) announce(last_values())
     invisible(self)
   }
-  self$get_last_lr <- function() as.numeric(bridge()$last_values(py))
+  self$get_last_lr <- last_values
   self$load_state_dict <- function(state_dict) {
-    py_call(bridge()$load_state(py, state_dict))
+    call_python(bridge()$load_state, list(py, py_state(state_dict)))
     invisible(self)
   }
   self$resume_with <- function(...) {
-    py_call(do.call(bridge()$resume_with, c(list(py), py_args(list(...)))))
+    args <- list(...)
+    call_python(py$resume_with, py_arguments(args), shown = args)
     invisible(self)
   }
+  if (verbose) announce(last_values())
   self
 }
 
-r_optimizer_scheduler <- function(py, optimizer) {
-  spec <- bridge()$spec(py)
-  n <- length(optimizer$param_groups)
-  targets <- as.integer(spec$targets)
-  name <- spec$name
+r_optimizer_scheduler <- function(kind, py, verbose, optimizer, wanted) {
+  spec <- bridge()$describe(py)
   ahead <- as.integer(spec$ahead)
+  name <- spec$name
+  index <- spec$index # ignite's one driven group (1-based), or NULL for all
   # 0: no momentum to cycle, 1: "momentum", 2: the first of "betas".
   key <- match(spec$momentum_key %||% "", c("momentum", "betas"), nomatch = 0L)
-  verbose <- isTRUE(spec$verbose)
-  k <- 0L # R's position: the last step applied, or ignite's event count
+  n <- length(optimizer$param_groups)
+  k <- 0L # the position: the last step applied, or ignite's count of events
   first <- 0L # the position in column 1 of the window
-  size <- 0L
-  values <- momentum <- last_values <- NULL
+  size <- 0L # the window's columns
+  lr <- momentum <- last_lr <- NULL
 
   fetch <- function(at) {
-    fetched <- py_call(bridge()$window(py, at, max(64L, 65536L %/% length(targets))))
-    values <<- matrix(as.numeric(fetched[[1]]), nrow = length(targets))
-    if (key > 0L) momentum <<- matrix(as.numeric(fetched[[2]]), nrow = length(targets))
-    first <<- as.integer(at)
-    size <<- ncol(values)
+    fetched <- call_python(bridge()$window, list(py, at, max(64L, 65536L %/% n)))
+    rows <- if (ahead == 1L) n else 1L
+    lr <<- matrix(as.numeric(fetched[[1]]), nrow = rows)
+    if (key > 0L) momentum <<- matrix(as.numeric(fetched[[2]]), nrow = rows)
+    first <<- at
+    size <<- ncol(lr)
   }
-  apply_column <- function(j) {
-    write_step(optimizer, n, targets, name, key, values, momentum, j)
-    last_values <<- values[, j]
-  }
-  # Jumps to position `at`; schedulers following the step convention write its values.
-  move <- function(at) {
-    if (ahead == 1L) {
-      fetch(at)
-      apply_column(1L)
-    } else {
-      size <<- 0L
-    }
-    k <<- as.integer(at)
+  # Python applies `at` with the R optimizer's current groups, for its own error.
+  refuse_groups <- function(at) {
+    groups <- plain_groups(optimizer$param_groups, wanted)
+    call_python(bridge()$step_with_groups, list(py, groups, at),
+                shown = list(param_group_index = index))
   }
 
-  self <- scheduler_object(py, optimizer, "lronecycle_r_optimizer",
-                           sync = function() bridge()$move_to(py, k),
-                           step_index = function() k - 1L + ahead)
-  self$step <- function() {
-    at <- k + ahead
+  # Applies step k + 1 (or raises Python's error when the groups changed; nothing moves).
+  step_lr <- function() {
+    at <- k + 1L
     j <- at - first + 1L
     if (j > size) {
       fetch(at)
       j <- 1L
     }
-    apply_column(j)
-    k <<- k + 1L
-    if (verbose) {
-      cat(sprintf("Adjusting learning rate of group %d to %.4e.\n", targets - 1L, last_values),
-          sep = "")
+    # .subset2(): an R6 optimizer's `$` goes through S3 dispatch first (0.4 us).
+    groups <- .subset2(optimizer, "param_groups")
+    if (length(groups) != n) refuse_groups(at)
+    # One group at a time: modifying a group held in a local is R's cheapest update.
+    for (i in seq_len(n)) {
+      group <- groups[[i]]
+      group$lr <- lr[i, j]
+      if (key == 1L) {
+        group$momentum <- momentum[i, j]
+      } else if (key == 2L) {
+        group$betas[[1L]] <- momentum[i, j]
+      }
+      groups[[i]] <- group
     }
+    optimizer$param_groups <- groups
+    k <<- at
+    last_lr <<- lr[, j]
+    if (verbose) announce(last_lr)
     invisible(self)
   }
-  self$get_last_lr <- function() last_values
+  step_ignite <- function() {
+    at <- k
+    j <- at - first + 1L
+    if (j > size) {
+      fetch(at)
+      j <- 1L
+    }
+    groups <- .subset2(optimizer, "param_groups")
+    targets <- if (is.null(index)) seq_along(groups) else index
+    if (!is.null(index) && index > length(groups)) refuse_groups(at)
+    value <- lr[1L, j]
+    for (i in targets) {
+      group <- groups[[i]]
+      if (is.null(group[[name]])) refuse_groups(at)
+      group[[name]] <- value
+      groups[[i]] <- group
+    }
+    optimizer$param_groups <- groups
+    k <<- at + 1L
+    last_lr <<- rep(value, length(targets))
+    invisible(self)
+  }
+  # Python's error when the R optimizer's groups no longer fit, before anything moves.
+  check_groups <- function() {
+    count <- length(optimizer$param_groups)
+    if (if (ahead == 1L) count != n else !is.null(index) && index > count) refuse_groups(k)
+  }
+  # Jumps to position `at` (the groups fit); schedulers following the step convention
+  # write its values.
+  move <- function(at) {
+    at <- as.integer(at)
+    size <<- 0L
+    if (ahead == 1L) {
+      k <<- at - 1L
+      step_lr()
+    } else {
+      # ignite's handlers write nothing until a call: the last values are the groups'.
+      k <<- at
+      groups <- optimizer$param_groups
+      driven <- groups[if (is.null(index)) seq_along(groups) else index]
+      last_lr <<- vapply(driven, function(group) as.numeric(group[[name]]), numeric(1))
+    }
+  }
+  sync <- function() py_call(bridge()$move_to(py, k))
+
+  self <- scheduler_object(kind, py, optimizer, on_python = FALSE,
+                           position = function() k, sync = sync)
+  self$step <- if (ahead == 1L) step_lr else step_ignite
+  self$get_last_lr <- function() last_lr
   self$load_state_dict <- function(state_dict) {
-    py_call(bridge()$load_state(py, state_dict))
-    move(bridge()$spec(py)$position)
+    check_groups()
+    call_python(bridge()$load_state, list(py, py_state(state_dict)))
+    move(bridge()$describe(py)$position)
     invisible(self)
   }
   self$resume_with <- function(...) {
-    bridge()$move_to(py, k)
-    py_call(do.call(bridge()$resume_with, c(list(py), py_args(list(...)))))
-    move(bridge()$spec(py)$position)
+    args <- list(...)
+    sent <- py_arguments(args)
+    check_groups()
+    sync()
+    if (kind == "lr_cosine_annealing_warm_restarts") refuse_between_steps(py, sent, args)
+    call_python(py$resume_with, sent, shown = args)
+    move(bridge()$describe(py)$position)
     invisible(self)
   }
   move(spec$position)
   self
 }
 
-# Column j of the windows into the target groups of the R optimizer.
-write_step <- function(optimizer, n, targets, name, key, values, momentum, j) {
-  groups <- optimizer$param_groups
-  if (length(groups) != n) {
-    # The Python scheduler's own check, made here because a step calls no Python.
-    stop(lronecycle_error(sprintf(
-      "the optimizer has %d parameter groups but the schedule was built for %d",
-      length(groups), n
+# R copies values into an optimizer that lives in R at whole positions only, so a
+# warm-restart resume that would continue between two steps (see Python's
+# CosineAnnealingWarmRestarts.resume_with) is refused, before anything changes: it is
+# tried on a copy first.
+refuse_between_steps <- function(py, sent, args) {
+  trial <- reticulate::import("copy")$deepcopy(py)
+  call_python(trial$resume_with, sent, shown = args)
+  position <- py_call(trial$position)
+  if (position != floor(position)) {
+    shown <- paste(names(args), vapply(args, r_literal, ""), sep = " = ", collapse = ", ")
+    stop(lronecycle_error(paste0(
+      "$resume_with(", shown, ") would continue between two steps (position ",
+      format(position, digits = 6), "), which an optimizer that lives in R cannot follow: ",
+      "choose T_0 so that the current cycle's remaining fraction is a whole number of ",
+      "steps, or drive a Python optimizer"
     ), python_type = "ValueError"))
   }
-  # One group at a time: modifying a group held in a local is R's cheapest update.
-  for (t in seq_along(targets)) {
-    i <- targets[[t]]
-    group <- groups[[i]]
-    group[[name]] <- values[t, j]
-    if (key == 1L) {
-      group$momentum <- momentum[t, j]
-    } else if (key == 2L) {
-      group$betas[[1L]] <- momentum[t, j]
-    }
-    groups[[i]] <- group
-  }
-  optimizer$param_groups <- groups
 }
+
+# ---------------------------------------------------------------------------- printing
+
+# The settings print() shows, as the Python scheduler holds them (R's names on the
+# left, the Python attribute on the right).
+shown_settings <- list(
+  lr_one_cycle = c(max_lr = "max_lrs", total_steps = "total_steps", pct_start = "pct_start",
+                   anneal_strategy = "anneal_strategy", div_factor = "div_factor",
+                   final_div_factor = "final_div_factor", three_phase = "three_phase",
+                   cycle_momentum = "cycle_momentum", base_momentum = "base_momentums",
+                   max_momentum = "max_momentums"),
+  lr_cosine_annealing_warm_restarts = c(T_0 = "T_0", T_mult = "T_mult", eta_min = "eta_min",
+                                        decay = "decay", warmup_steps = "warmup_steps",
+                                        base_lr = "base_lrs"),
+  lr_cosine_annealing_scheduler = c(param_name = "param_name", start_value = "start_value",
+                                    end_value = "end_value", cycle_size = "cycle_size",
+                                    cycle_mult = "cycle_mult",
+                                    start_value_mult = "start_value_mult",
+                                    end_value_mult = "end_value_mult",
+                                    warmup_duration = "warmup_duration",
+                                    param_group_index = "param_group_index")
+)
+shown_settings$lr_linear_cyclical_scheduler <- c(shown_settings$lr_cosine_annealing_scheduler,
+                                                 monotonic = "monotonic")
 
 #' @export
 format.lronecycle_scheduler <- function(x, ...) {
-  attr(x, "sync")()
-  kind <- if (inherits(x, "lronecycle_python_optimizer")) "a Python" else "an R"
+  kind <- class(x)[[1]]
+  fields <- shown_settings[[kind]]
+  values <- lapply(fields, function(field) {
+    value <- py_call(reticulate::py_get_attr(x$python, field, silent = TRUE))
+    value <- if (inherits(value, "python.builtin.object")) reticulate::py_to_r(value) else value
+    if (field == "param_group_index" && !is.null(value)) value + 1L else unlist(value)
+  })
+  settings <- paste(names(fields), vapply(values, r_literal, ""), sep = " = ")
+  last <- x$get_last_lr()
+  ignite <- "param_name" %in% names(fields)
+  groups <- if (ignite && !is.null(values$param_group_index)) {
+    values$param_group_index
+  } else {
+    seq_along(last)
+  }
+  where <- if (inherits(x, "lronecycle_python_optimizer")) "a Python" else "an R"
   c(
-    sprintf("<lronecycle scheduler> driving %s optimizer", kind),
-    paste0("  ", py_call(reticulate::py_repr(x$python)))
+    sprintf("<%s> driving %s optimizer", kind, where),
+    wrap_items(settings, prefix = "  ", width = 88),
+    sprintf("  last_epoch = %d, last %s = %s (group%s %s)", x$last_epoch,
+            if (ignite) values$param_name else "lr", r_literal(signif(last, 6)),
+            if (length(groups) == 1L) "" else "s", paste(groups, collapse = ", "))
   )
+}
+
+# "a = 1, b = 2, ..." over lines of at most `width` characters, breaking only between
+# items.
+wrap_items <- function(items, prefix, width) {
+  lines <- character()
+  line <- ""
+  for (item in items) {
+    candidate <- if (nzchar(line)) paste0(line, ", ", item) else item
+    if (nzchar(line) && nchar(prefix) + nchar(candidate) + 1L > width) {
+      lines <- c(lines, paste0(prefix, line, ","))
+      line <- item
+    } else {
+      line <- candidate
+    }
+  }
+  c(lines, paste0(prefix, line))
 }
 
 #' @export

@@ -1,10 +1,14 @@
 # The package needs the Python package lr_one_cycle (RETICULATE_PYTHON); without it
 # the tests are skipped rather than failed, as in the keras/tensorflow R packages.
 skip_if_no_python <- function() {
-  if (!reticulate::py_module_available("lr_one_cycle")) {
+  if (!python_available()) {
     skip("Python package lr_one_cycle not available (set RETICULATE_PYTHON)")
   }
 }
+
+# The Python package and the R bridge, for references computed in Python.
+py_package <- function(convert = TRUE) reticulate::import("lr_one_cycle", convert = convert)
+py_bridge <- function() reticulate::import("lr_one_cycle.integrations.r_bridge")
 
 skip_if_no_torch <- function() {
   skip_if_no_python()
@@ -39,11 +43,10 @@ group_values <- function(optimizer, key = "momentum") {
 # Python's own scheduler on a plain Python optimizer with the same groups: the
 # reference every R value must equal bit for bit.
 python_reference <- function(lrs, key, steps, ...) {
-  core <- reticulate::import("lr_one_cycle._r_bridge")
   extra <- if (key == "betas") list(betas = c(0.9, 0.999)) else list(momentum = 0.9)
   groups <- lapply(lrs, function(lr) c(list(lr = lr), extra))
-  optimizer <- core$ROptimizer(groups, extra)
-  scheduler <- core$OneCycleLR(optimizer, ...)
+  optimizer <- py_bridge()$ROptimizer(groups, extra)
+  scheduler <- py_package()$OneCycleLR(optimizer, ...)
   rows <- vector("list", steps + 1L)
   for (k in 0:steps) {
     if (k > 0) scheduler$step()

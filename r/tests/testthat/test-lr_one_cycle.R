@@ -114,6 +114,19 @@ test_that("state_dict()/load_state_dict() resume bitwise, also after saveRDS()",
   expect_identical(r_run(resumed_opt, resumed, 23), expected[18:41])
 })
 
+test_that("a state dict with R arrays in it loads", {
+  skip_if_no_python()
+  first <- lr_one_cycle(sgd(c(0.1, 0.2)), max_lr = c(0.01, 0.02), total_steps = 10)
+  for (i in 1:4) first$step()
+  state <- first$state_dict()
+  state$last_epoch <- array(state$last_epoch)
+  state$max_lrs <- array(state$max_lrs)
+  second <- lr_one_cycle(sgd(c(0.1, 0.2)), max_lr = c(0.01, 0.02), total_steps = 10)
+  second$load_state_dict(state)
+  expect_identical(second$last_epoch, 4L)
+  expect_identical(second$get_last_lr(), first$get_last_lr())
+})
+
 test_that("a single-group state dict survives R's list simplification", {
   skip_if_no_python()
   first <- lr_one_cycle(sgd(), max_lr = 0.01, total_steps = 10)
@@ -155,10 +168,11 @@ test_that("the T-th step holds the final value and one more is an error", {
   optimizer <- sgd()
   scheduler <- lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 5)
   for (i in 1:5) scheduler$step()
+  expect_identical(optimizer$param_groups[[1]]$lr, 0.01 / 25 / 10000)
   before <- optimizer$param_groups
   expect_error(
     scheduler$step(),
-    paste0("step() beyond the end of the schedule: total_steps=5 were configured and 5 ",
+    paste0("step() beyond the end of the schedule: total_steps = 5 were configured and 5 ",
            "steps have been taken (the 5th step() holds the final value); last_epoch stays 5"),
     fixed = TRUE, class = "lronecycle_error"
   )
@@ -166,13 +180,13 @@ test_that("the T-th step holds the final value and one more is an error", {
   expect_identical(optimizer$param_groups, before)
 })
 
-test_that("bad arguments raise Python's sentence before the optimizer changes", {
+test_that("bad arguments raise Python's check in R's words before the optimizer changes", {
   skip_if_no_python()
   cases <- list(
     list(list(total_steps = 100.5), "total_steps must be a positive integer, got 100.5"),
-    list(list(total_steps = 0), "total_steps must be a positive integer, got 0.0"),
+    list(list(total_steps = 0), "total_steps must be a positive integer, got 0"),
     list(list(total_steps = "10"),
-         "total_steps must be a positive integer, got '10' of type str"),
+         "total_steps must be a positive integer, got \"10\" (a character string)"),
     list(list(), paste("the schedule length is missing: give total_steps, or both epochs",
                        "and steps_per_epoch (epochs and steps_per_epoch not given)")),
     list(list(epochs = 2), paste("the schedule length is missing: give total_steps, or both",
@@ -181,15 +195,17 @@ test_that("bad arguments raise Python's sentence before the optimizer changes", 
          "total_steps (10) disagrees with epochs * steps_per_epoch (8); give one or the other"),
     list(list(total_steps = 10, pct_start = 1.5), "pct_start must be a number in [0, 1], got 1.5"),
     list(list(total_steps = 10, anneal_strategy = "cosine"),
-         "anneal_strategy must be 'cos' or 'linear', got 'cosine'"),
+         "anneal_strategy must be \"cos\" or \"linear\", got \"cosine\""),
     list(list(total_steps = 10, max_lr = c(0.1, 0.2, 0.3)),
-         "max_lr must be a single value or one value per parameter group (2), got 3 values"),
+         paste("max_lr must be a single value or one value per parameter group (2),",
+               "got c(0.1, 0.2, 0.3) (length 3)")),
     list(list(total_steps = 10, max_momentum = -1.5),
          "max_momentum must be a finite number >= 0, got -1.5"),
-    list(list(total_steps = 10, three_phase = NA),
-         "three_phase must be True or False, got nan of type float"),
+    list(list(total_steps = 10, three_phase = NA), "three_phase must be TRUE or FALSE, got NA"),
+    list(list(total_steps = 10, verbose = "yes"),
+         "verbose must be TRUE or FALSE, got \"yes\" (a character string)"),
     list(list(total_steps = 10, last_epoch = 11),
-         "last_epoch must be -1 (start) or a step in 0..10 (total_steps=10), got 11")
+         "last_epoch must be -1 (start) or a step in 0..10 (total_steps = 10), got 11")
   )
   for (case in cases) {
     optimizer <- sgd(c(0.1, 0.2))
@@ -201,17 +217,19 @@ test_that("bad arguments raise Python's sentence before the optimizer changes", 
   }
 })
 
-test_that("the error is a classed condition and the session carries on", {
+test_that("the error is a classed condition with Python's parts, and the session carries on", {
   skip_if_no_python()
   error <- tryCatch(lr_one_cycle(sgd(), max_lr = -1, total_steps = 10),
                     lronecycle_error = function(e) e)
-  expect_identical(conditionMessage(error), "max_lr must be a finite number >= 0, got -1.0")
+  expect_identical(conditionMessage(error), "max_lr must be a finite number >= 0, got -1")
   expect_identical(error$python_type, "ValueError")
+  expect_identical(error$argument, "max_lr")
+  expect_identical(error$python_message, "max_lr must be a finite number >= 0, got -1.0")
   expect_false(grepl("Traceback", conditionMessage(error), fixed = TRUE))
   expect_s3_class(lr_one_cycle(sgd(), max_lr = 1, total_steps = 10), "lronecycle_scheduler")
 })
 
-test_that("optimizers R cannot drive are refused with the shared message", {
+test_that("optimizers R cannot drive are refused, named as R names them", {
   skip_if_no_python()
   expect_error(lr_one_cycle(new.env(), max_lr = 0.1, total_steps = 10),
     "optimizer must be an optimizer (an object with a param_groups list of dicts), got environment",
@@ -220,14 +238,15 @@ test_that("optimizers R cannot drive are refused with the shared message", {
     "optimizer must be an environment or an R6 object, got a list", fixed = TRUE,
     class = "lronecycle_error")
   missing_lr <- new.env()
-  missing_lr$param_groups <- list(list(momentum = 0.9))
+  missing_lr$param_groups <- list(list(lr = 0.1, momentum = 0.9), list(momentum = 0.9))
   expect_error(lr_one_cycle(missing_lr, max_lr = 0.1, total_steps = 10),
-    "optimizer.param_groups[0] has no 'lr' entry", fixed = TRUE, class = "lronecycle_error")
-  no_momentum <- new.env()
-  no_momentum$param_groups <- list(list(lr = 0.1))
+    "optimizer$param_groups[[2]] has no 'lr' entry", fixed = TRUE, class = "lronecycle_error")
+  no_momentum <- FakeOptimizer$new(0.1)
+  no_momentum$defaults <- list(lr = 0.1)
   expect_error(lr_one_cycle(no_momentum, max_lr = 0.1, total_steps = 10),
-    "cycle_momentum=True needs an optimizer with 'momentum' or 'betas'", fixed = TRUE,
-    class = "lronecycle_error")
+    paste("cycle_momentum = TRUE needs an optimizer with 'momentum' or 'betas'",
+          "(fake_optimizer has neither); pass cycle_momentum = FALSE"),
+    fixed = TRUE, class = "lronecycle_error")
 })
 
 test_that("load_state_dict() refuses another schedule and changes nothing", {
@@ -244,18 +263,33 @@ test_that("load_state_dict() refuses another schedule and changes nothing", {
   expect_identical(scheduler$last_epoch, 1L)
 })
 
-test_that("last_epoch is read-only and print() shows the position", {
-  skip_if_no_python()
-  scheduler <- lr_one_cycle(sgd(), max_lr = 0.01, total_steps = 20)
-  for (i in 1:3) scheduler$step()
-  expect_error(scheduler$last_epoch <- 5, "last_epoch is read-only", class = "lronecycle_error")
-  expect_output(print(scheduler), "driving an R optimizer")
-  expect_output(print(scheduler), "OneCycleLR(total_steps=20", fixed = TRUE)
-  expect_output(print(scheduler), "last_epoch=3", fixed = TRUE)
+test_that("?lr_one_cycle's numbers: torch rebounds to 8.46e-07 at step 250, we hold min_lr", {
+  skip_if_no_torch()
+  torch <- reticulate::import("torch")
+  warnings <- reticulate::import("warnings")
+  optimizer <- torch$optim$SGD(list(torch$zeros(1L)), lr = 0.1, momentum = 0.9)
+  # R torch's lr_one_cycle() computes what Python torch's OneCycleLR computes.
+  theirs <- torch$optim$lr_scheduler$OneCycleLR(optimizer, max_lr = 0.01, epochs = 10L,
+                                                steps_per_epoch = 25L)
+  warnings$simplefilter("ignore")
+  for (i in 1:250) theirs$step()
+  expect_identical(signif(theirs$get_last_lr()[[1]], 3), 8.46e-07)
+  ours <- one_cycle_schedule(250, max_lr = 0.01, total_steps = 250)
+  expect_identical(ours$lr, 0.01 / 25 / 10000)
+  expect_identical(signif(ours$lr, 3), 4e-08)
 })
 
-test_that("verbose = TRUE reports each learning rate applied", {
-  skip_if_no_python()
-  scheduler <- lr_one_cycle(sgd(), max_lr = 0.01, total_steps = 20, verbose = TRUE)
-  expect_output(scheduler$step(), "Adjusting learning rate of group 0 to", fixed = TRUE)
+test_that("last_epoch = k needs nothing in the groups, and param_groups get no extra entries", {
+  skip_if_no_torch()
+  torch <- reticulate::import("torch")
+  fresh <- torch$optim$SGD(list(torch$zeros(1L)), lr = 0.1, momentum = 0.9)
+  scheduler <- lr_one_cycle(fresh, max_lr = 0.01, total_steps = 30, last_epoch = 12)
+  expect_identical(scheduler$get_last_lr(),
+                   one_cycle_schedule(12, max_lr = 0.01, total_steps = 30)$lr)
+  entries <- names(fresh$param_groups[[1]])
+  expect_false(any(c("initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum") %in%
+                     entries))
+  r_optimizer <- sgd()
+  lr_one_cycle(r_optimizer, max_lr = 0.01, total_steps = 30)
+  expect_identical(names(r_optimizer$param_groups[[1]]), c("params", "lr", "momentum"))
 })

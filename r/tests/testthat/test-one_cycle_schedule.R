@@ -12,27 +12,72 @@ test_that("one_cycle_schedule() holds the values the scheduler applies", {
   expect_identical(schedule$momentum, vapply(rows, function(r) r$momentum, numeric(1)))
 })
 
-test_that("one_cycle_schedule() evaluates chosen steps and checks them", {
+test_that("one_cycle_schedule() takes Python's arguments, steps first", {
   skip_if_no_python()
-  some <- one_cycle_schedule(total_steps = 10, max_lr = 0.1, steps = c(10, 0))
-  expect_identical(some$step, c(10L, 0L))
-  all <- one_cycle_schedule(total_steps = 10, max_lr = 0.1, steps = 0:10)
+  expect_identical(names(formals(one_cycle_schedule))[1:3], c("steps", "max_lr", "total_steps"))
+  some <- one_cycle_schedule(c(10, 0), max_lr = 0.1, total_steps = 10)
+  expect_identical(some$step, c(10, 0))
+  all <- one_cycle_schedule(0:10, max_lr = 0.1, total_steps = 10)
   expect_identical(some$lr, all$lr[c(11, 1)])
-  expect_error(one_cycle_schedule(total_steps = 10, max_lr = 0.1, steps = 2.5),
+  reference <- py_package(convert = FALSE)$one_cycle_schedule(
+    0:10, max_lr = 0.1, total_steps = 10L, exact = TRUE
+  )
+  expect_identical(all$lr, as.numeric(reticulate::py_to_r(reference[[0]]$tolist())))
+  expect_identical(all$momentum, as.numeric(reticulate::py_to_r(reference[[1]]$tolist())))
+  expect_error(one_cycle_schedule(2.5, max_lr = 0.1, total_steps = 10),
+               "step must be an integer >= 0, got 2.5", fixed = TRUE,
+               class = "lronecycle_error")
+  expect_error(one_cycle_schedule(c(1, 2.5), max_lr = 0.1, total_steps = 10),
                "steps must be whole numbers; got non-integer values", fixed = TRUE,
                class = "lronecycle_error")
-  expect_error(one_cycle_schedule(total_steps = 10.5, max_lr = 0.1),
+  expect_error(one_cycle_schedule(max_lr = 0.1, total_steps = 10.5),
                "total_steps must be a positive integer, got 10.5", fixed = TRUE,
                class = "lronecycle_error")
 })
 
-test_that("plot() draws a schedule with base graphics", {
+test_that("one_cycle_schedule(exact = FALSE) is the vectorised path, within a few ulp", {
+  skip_if_no_python()
+  exact <- one_cycle_schedule(max_lr = 0.1, total_steps = 1000)
+  fast <- one_cycle_schedule(max_lr = 0.1, total_steps = 1000, exact = FALSE)
+  expect_equal(fast$lr, exact$lr, tolerance = 1e-14)
+  expect_error(one_cycle_schedule(max_lr = 0.1, total_steps = 10, exact = NA),
+               "exact must be TRUE or FALSE, got NA", fixed = TRUE)
+})
+
+test_that("several groups give one row per step and group", {
+  skip_if_no_python()
+  schedule <- one_cycle_schedule(c(0, 5, 10), max_lr = c(body = 0.01, head = 0.1),
+                                 total_steps = 10)
+  expect_identical(schedule$group, rep(1:2, each = 3))
+  expect_identical(schedule$step, rep(c(0, 5, 10), 2))
+  body <- one_cycle_schedule(c(0, 5, 10), max_lr = 0.01, total_steps = 10)
+  head <- one_cycle_schedule(c(0, 5, 10), max_lr = 0.1, total_steps = 10)
+  expect_identical(schedule$lr, c(body$lr, head$lr))
+  expect_identical(schedule$momentum, c(body$momentum, head$momentum))
+})
+
+test_that("plot() takes main, xlab, ylab, type, col, lwd and log", {
   skip_if_no_python()
   file <- tempfile(fileext = ".pdf")
   grDevices::pdf(file)
   on.exit(unlink(file))
-  schedule <- one_cycle_schedule(total_steps = 50, max_lr = 0.01, three_phase = TRUE)
-  expect_identical(plot(schedule), schedule)
+  grDevices::dev.control("enable")
+  schedule <- one_cycle_schedule(max_lr = c(0.01, 0.1), total_steps = 50, three_phase = TRUE)
+  expect_identical(plot(schedule, main = c("lr here", "momentum here"), xlab = "batch",
+                        ylab = "value", type = "o", col = c("red", "blue"), lwd = 3,
+                        log = "y"), schedule)
+  # The arguments reach the drawing: read them back from the recorded display list.
+  calls <- grDevices::recordPlot()[[1]]
+  texts <- unlist(lapply(calls, function(call) Filter(is.character, unlist(call[[2]]))))
+  expect_true(all(c("lr here", "momentum here", "batch", "value") %in% texts))
+  expect_true(all(c("red", "blue") %in% texts))
+  expect_true("y" %in% texts) # log = "y"
   grDevices::dev.off()
   expect_gt(file.size(file), 0)
+
+  cosine <- cosine_annealing_schedule(0:20, start_value = 1, end_value = 0, cycle_size = 10)
+  grDevices::pdf(file)
+  plot(cosine, main = "one title")
+  expect_identical(graphics::par("mfrow"), c(1L, 1L)) # no momentum panel
+  grDevices::dev.off()
 })

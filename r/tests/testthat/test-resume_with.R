@@ -2,10 +2,9 @@
 # resumed values are Python's, bit for bit, for both kinds of optimizer.
 
 python_resumed <- function(lrs, at, total, new_total) {
-  core <- reticulate::import("lr_one_cycle._r_bridge")
-  optimizer <- core$ROptimizer(lapply(lrs, function(lr) list(lr = lr, momentum = 0.9)),
-                               list(momentum = 0.9))
-  scheduler <- core$OneCycleLR(optimizer, max_lr = lrs, total_steps = total)
+  optimizer <- py_bridge()$ROptimizer(lapply(lrs, function(lr) list(lr = lr, momentum = 0.9)),
+                                      list(momentum = 0.9))
+  scheduler <- py_package()$OneCycleLR(optimizer, max_lr = lrs, total_steps = total)
   for (k in seq_len(at)) scheduler$step()
   scheduler$resume_with(total_steps = new_total)
   rows <- list(vapply(optimizer$param_groups, function(g) g$lr, numeric(1)))
@@ -58,13 +57,16 @@ test_that("a shorter run than the steps taken is refused with Python's sentence,
   before <- optimizer$param_groups
   err <- tryCatch(scheduler$resume_with(total_steps = 40), lronecycle_error = function(e) e)
   expect_s3_class(err, "lronecycle_error")
-  py <- reticulate::import("lr_one_cycle._r_bridge")
-  reference <- py$OneCycleLR(py$ROptimizer(list(list(lr = 0.1, momentum = 0.9)), NULL),
-                             max_lr = 0.01, total_steps = 100)
+  reference <- py_package()$OneCycleLR(
+    py_bridge()$ROptimizer(list(list(lr = 0.1, momentum = 0.9)), NULL),
+    max_lr = 0.01, total_steps = 100
+  )
   for (k in 1:50) reference$step()
   python_message <- tryCatch(reference$resume_with(total_steps = 40L),
                              error = function(e) reticulate::py_last_error()$value)
-  expect_identical(conditionMessage(err), python_message)
+  expect_identical(err$python_message, python_message)
+  expect_identical(conditionMessage(err),
+                   "total_steps must be >= 52, the steps already taken (last_epoch = 50); got 40")
   expect_identical(optimizer$param_groups, before)
   expect_identical(scheduler$last_epoch, 50L)
 })
@@ -80,9 +82,9 @@ test_that("ignite-style cyclical schedulers resume from R with another cycle siz
     scheduler$step()
     r_lrs <- c(r_lrs, optimizer$param_groups[[1]]$lr)
   }
-  core <- reticulate::import("lr_one_cycle._r_bridge")
-  py_optimizer <- core$ROptimizer(list(list(lr = 0.1, momentum = 0.9)), NULL)
-  reference <- core$CosineAnnealingScheduler(py_optimizer, "lr", 0.1, 0.001, cycle_size = 20L)
+  py_optimizer <- py_bridge()$ROptimizer(list(list(lr = 0.1, momentum = 0.9)), NULL)
+  reference <- py_package()$CosineAnnealingScheduler(py_optimizer, "lr", 0.1, 0.001,
+                                                     cycle_size = 20L)
   for (k in 1:25) reference$step()
   reference$resume_with(cycle_size = 40L)
   py_lrs <- numeric()
@@ -109,4 +111,17 @@ test_that("a warm-restart resume landing between two steps is refused for an R o
   expect_identical(scheduler$last_epoch, 6L)
   scheduler$step()
   expect_identical(optimizer$param_groups[[1]]$lr, scheduler$get_last_lr())
+})
+
+test_that("$resume_with() converts its arguments like every other function", {
+  skip_if_no_python()
+  optimizer <- sgd()
+  scheduler <- lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 100)
+  for (k in 1:10) scheduler$step()
+  scheduler$resume_with(array(150))
+  expect_identical(scheduler$total_steps, 150L)
+  expect_error(scheduler$resume_with(total_steps = NA),
+               "total_steps must be a positive integer, got NA", fixed = TRUE,
+               class = "lronecycle_error")
+  expect_identical(scheduler$total_steps, 150L)
 })

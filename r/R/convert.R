@@ -1,0 +1,85 @@
+# R values as Python takes them. Every argument of every exported function goes through
+# py_arguments() before it crosses: reticulate 1.28 with NumPy 2 crashes on any R array
+# or matrix (a tapply() result, array(c(.01, .1))), turns a logical NA into True, an
+# integer NA into -2147483648 and a character NA into "NA", and a named list into a
+# dict. What a value means is then checked by Python, once, for R and Python alike.
+
+# `args`: a list of R values, named by argument (or unnamed, positional).
+py_arguments <- function(args) {
+  labels <- names(args) %||% character(length(args))
+  for (i in seq_along(args)) {
+    label <- if (nzchar(labels[[i]])) labels[[i]] else sprintf("argument %d", i)
+    value <- py_value(args[[i]], label)
+    # `args[i] <- list(value)` keeps a NULL argument (Python's None).
+    args[i] <- list(value)
+  }
+  args
+}
+
+# A state dict (a named list) as Python takes it: a dict of converted entries.
+py_state <- function(state_dict) {
+  if (!is.list(state_dict) || is.null(names(state_dict))) {
+    return(py_value(state_dict, "state_dict"))
+  }
+  for (name in names(state_dict)) {
+    value <- py_value(state_dict[[name]], paste0("state_dict$", name))
+    state_dict[name] <- list(value)
+  }
+  state_dict
+}
+
+# One R value as Python takes it:
+# - NULL and Python objects cross as they are;
+# - a 1-d array or a one-column matrix is its vector (R's own `dim` has no meaning
+#   for Python); a matrix with more columns, or an array of higher rank, is refused;
+# - a factor is refused (it would cross as its level codes);
+# - a list (named or not) crosses as a Python list of its converted elements, so
+#   `list(body = .01, head = .1)` means what `c(body = .01, head = .1)` means;
+# - NA (logical, integer, double or character) crosses as NaN, which every Python
+#   check refuses; the R side shows the user's NA in the message.
+py_value <- function(x, path) {
+  if (is.null(x) || inherits(x, "python.builtin.object")) {
+    return(x)
+  }
+  if (is.factor(x)) {
+    stop(lronecycle_error(sprintf(
+      "%s must not be a factor (it would cross as its level codes): pass as.character(%s) or as.numeric(as.character(%s))",
+      path, path, path
+    ), python_type = "TypeError", argument = path))
+  }
+  if (is.list(x) && !is.data.frame(x)) {
+    x <- unname(x)
+    for (i in seq_along(x)) {
+      value <- py_value(x[[i]], sprintf("%s[[%d]]", path, i))
+      x[i] <- list(value)
+    }
+    return(x)
+  }
+  if (!is.atomic(x)) {
+    return(x)
+  }
+  shape <- dim(x)
+  if (!is.null(shape)) {
+    if (length(shape) > 2L || (length(shape) == 2L && shape[[2]] != 1L)) {
+      stop(lronecycle_error(sprintf(
+        "%s must be a vector, got %s: pass one column, e.g. %s[, 1]",
+        path, describe_array(shape), path
+      ), python_type = "TypeError", argument = path))
+    }
+    x <- as.vector(x)
+  }
+  x <- unname(x)
+  if (anyNA(x)) {
+    if (length(x) == 1L) {
+      return(NaN)
+    }
+    x <- as.list(x)
+    x[vapply(x, is.na, logical(1))] <- list(NaN)
+  }
+  x
+}
+
+describe_array <- function(shape) {
+  kind <- if (length(shape) == 2L) "matrix" else "array"
+  sprintf("a %s %s", paste(shape, collapse = " x "), kind)
+}
