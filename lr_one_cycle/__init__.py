@@ -15,6 +15,7 @@ from .cosine import CosineAnnealingScheduler, CosineAnnealingWarmRestarts, Linea
 from .factory import get_lr_scheduler, set_optimizer_lr
 from .one_cycle import OneCycleLR, lr_one_cycle
 from .range_test import LRFindResult, lr_find
+from .scheduler import ScheduleOverrideWarning
 from .schedules import (
     Schedule,
     cosine_annealing_schedule,
@@ -32,6 +33,7 @@ __all__ = [
     "OneCycleLR",
     "Schedule",
     "ScheduleDriftWarning",
+    "ScheduleOverrideWarning",
     "check_in_step",
     "cosine_annealing_schedule",
     "get_lr_scheduler",
