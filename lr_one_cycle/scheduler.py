@@ -53,7 +53,8 @@ compositions are exact:
   another lr in a group than the one it wrote last issues a
   :class:`ScheduleOverrideWarning` naming the group and both values, before it
   overwrites it. The same warning catches any other writer of ``group["lr"]`` between
-  two steps (``ReduceLROnPlateau``, code that sets the lr by hand).
+  two steps (``ReduceLROnPlateau``, code that sets the lr by hand). A tensor lr on an
+  accelerator is not read for it (that would wait for the device at every step).
 - To compose schedules, join them: ``SequentialLR`` with these schedulers, or
   ``join_schedules`` (:mod:`lr_one_cycle.schedules.compose`), which builds one schedule
   out of several, switching at given steps, with the exact values of each.
