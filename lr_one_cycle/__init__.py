@@ -16,6 +16,7 @@ from .cyclic import CyclicLR
 from .factory import get_lr_scheduler, set_optimizer_lr
 from .one_cycle import OneCycleLR, lr_one_cycle
 from .range_test import LRFindResult, lr_find
+from .scheduler import ScheduleOverrideWarning
 from .schedules import (
     Schedule,
     cosine_annealing_schedule,
@@ -41,6 +42,7 @@ __all__ = [
     "OneCycleLR",
     "Schedule",
     "ScheduleDriftWarning",
+    "ScheduleOverrideWarning",
     "SequentialLR",
     "WarmupLR",
     "WarmupStableDecayLR",

@@ -7,13 +7,20 @@ and asks the core for the value of an index, computed a window of indices at a t
 
 - :class:`CosineAnnealingScheduler` and :class:`LinearCyclicalScheduler` take
   pytorch-ignite 0.5.5's arguments and give its values bit for bit. They are ignite
-  event handlers (``trainer.add_event_handler(Events.ITERATION_STARTED, scheduler)``)
-  and work without ignite on any object with ``param_groups``: call ``scheduler()``
-  (or ``scheduler.step()``) once per event, before the update it is for. They follow
-  ignite's convention, not the package's step convention: construction writes
-  nothing, and call ``n + 1`` writes the value of event ``n``. Unlike ignite's, a
-  call never rewrites the settings (values are a pure function of ``event_index``,
-  which counts events from the start instead of restarting every cycle).
+  event handlers (``trainer.add_event_handler(Events.ITERATION_STARTED, scheduler)``),
+  real ignite ``ParamScheduler`` instances when built after ``import ignite`` (so
+  ignite's ``ConcatScheduler``, ``ParamGroupScheduler`` and
+  ``create_lr_scheduler_with_warmup`` take them and give ignite's values, see
+  :mod:`lr_one_cycle.integrations.ignite`), and work without ignite on any object with
+  ``param_groups``: call ``scheduler()`` (or ``scheduler.step()``) once per event,
+  before the update it is for. They follow ignite's convention, not the package's step
+  convention: construction writes nothing, and call ``n + 1`` writes the value of event
+  ``n``. Unlike ignite's, a call never rewrites the settings (values are a pure function
+  of ``event_index``, which counts events from the start instead of restarting every
+  cycle). They are not torch ``LRScheduler`` objects, so torch's ``SequentialLR``,
+  ``ChainedScheduler``, ignite's ``LRScheduler`` wrapper and Lightning, which drive
+  those, do not take them (nor ignite's own classes); :class:`CosineAnnealingWarmRestarts`
+  is the torch scheduler of the family.
 - :class:`CosineAnnealingWarmRestarts` is torch's SGDR scheduler (a torch
   ``LRScheduler``) following the package's step convention; see its docstring.
 """
@@ -27,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from . import _validate as v
+from .integrations.ignite import ignite_variant, rebuild
 from .scheduler import Scheduler, ValueWindow, write
 from .schedules import CyclicalSchedule, Schedule, WarmRestartsSchedule
 from .schedules.warm_restarts import restart_positions
@@ -41,8 +49,14 @@ def _setting(name: str) -> property:
 
 
 class _CyclicalScheduler:
-    """What ignite's two cyclical schedulers share; the subclasses hold the signatures."""
+    """What ignite's two cyclical schedulers share; the subclasses hold the signatures.
 
+    Built once ignite is imported, an instance is a real ignite ``ParamScheduler`` (see
+    :mod:`lr_one_cycle.integrations.ignite`, which also says why ignite's composites give
+    ignite's values around it).
+    """
+
+    _public_class: type | None = None
     _config_keys: tuple[str, ...] = (
         "param_name",
         "start_value",
@@ -54,6 +68,13 @@ class _CyclicalScheduler:
         "warmup_duration",
         "param_group_index",
     )
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(ignite_variant(cls))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        cls = type(self)
+        return (rebuild, (cls._public_class or cls,), self.__dict__)
 
     def _setup(
         self,
@@ -138,10 +159,23 @@ class _CyclicalScheduler:
         """Standalone use: the same as ``scheduler()``, once per event."""
         self(None)
 
+    def _initial_step(self) -> None:
+        raise TypeError(
+            f"{type(self).__name__} is an ignite event handler, not a torch LRScheduler: "
+            "torch's SequentialLR cannot drive it. Use ignite's ConcatScheduler, or "
+            "CosineAnnealingWarmRestarts, the torch scheduler of the cosine family"
+        )
+
+    def _update_lr(self, epoch: Any = None) -> None:
+        # What torch's SequentialLR calls at a milestone: the same refusal.
+        self._initial_step()
+
     def get_param(self) -> float:
         """The value the next call writes (that of event ``event_index``).
 
-        ignite's ``get_param()`` ignores the warm-up; this one does not.
+        ignite's ``get_param()`` ignores the warm-up, and at a cycle's end returns the
+        value of its index before the call resets it; this one does neither (see
+        :mod:`lr_one_cycle.integrations.ignite` for where ignite's composites read it).
         """
         return self._value(self.event_index)
 
@@ -178,6 +212,11 @@ class _CyclicalScheduler:
         return driven
 
     # ------------------------------------------------------------------ state
+
+    @property
+    def _state_attrs(self) -> list[str]:
+        """The entries :meth:`state_dict` saves (ignite's name for that list)."""
+        return ["event_index", "save_history", *self._config_keys]
 
     def _config(self) -> dict[str, Any]:
         return {key: getattr(self, key) for key in self._config_keys}
@@ -499,6 +538,21 @@ class CosineAnnealingWarmRestarts(Scheduler):
     fractional ``step(epoch)`` continues from ``epoch + 1`` computed afresh (torch adds 1
     to its running ``T_cur``: equal up to rounding).
 
+    torch's protocol: once torch is imported, instances also derive from torch's
+    ``CosineAnnealingWarmRestarts``, because tools single that class out: ignite's
+    ``LRScheduler`` wrapper (and ``create_lr_scheduler_with_warmup``, ``simulate_values``)
+    advances it through ``T_cur`` and computes torch's formula itself, giving
+    ``0.8536, 0.5, 0.1464, 1.0, ...`` for ``T_0=4`` from the first call on, exactly as
+    around torch's class. As in torch's class, the lr follows the position (``T_cur``
+    within the cycle ``T_i``), while ``last_epoch`` only counts: tools that move
+    ``last_epoch`` (ignite's warm-up helper, torch's ``SequentialLR``) do not move the
+    lr, and setting ``T_cur`` moves the position within the current cycle (nothing is
+    written until the next ``step()``). Since ignite's formula has no ``decay``, no
+    ``warmup_steps`` and an integer ``T_mult``, setting ``T_cur`` on a scheduler that
+    uses an extension raises ``ValueError`` instead of letting it compute other values.
+    On a torch optimizer a run that starts leaves torch's ``initial_lr`` (the base lr)
+    in groups that have none, as torch's class does (see :mod:`lr_one_cycle.scheduler`).
+
     Raises:
         ValueError, TypeError: a bad argument, naming it, before anything is written.
 
@@ -507,6 +561,7 @@ class CosineAnnealingWarmRestarts(Scheduler):
     """
 
     _state_settings = ("T_0", "T_mult", "eta_min", "decay", "warmup_steps")
+    _torch_base = "CosineAnnealingWarmRestarts"
 
     def __init__(
         self,
@@ -536,7 +591,21 @@ class CosineAnnealingWarmRestarts(Scheduler):
             position=max(start, 0),
             momentum_key=None,
             base_lrs=schedule.base_lr,
+            initial_lrs=schedule.base_lr if start == -1 else None,
         )
+
+    def _current_position(self) -> int | float:
+        # torch's class computes the lr from T_cur, which last_epoch does not move.
+        return self._position
+
+    def step(self, epoch: int | float | None = None) -> None:
+        """Apply the next step, or jump to ``epoch`` (see :meth:`Scheduler.step`). As in
+        torch's class, ``step()`` also counts ``last_epoch`` up by one from wherever it
+        was set, apart from the position."""
+        count = self.last_epoch + 1
+        super().step(epoch)
+        if epoch is None:
+            self.last_epoch = count
 
     @property
     def _sgdr(self) -> WarmRestartsSchedule:
@@ -569,8 +638,34 @@ class CosineAnnealingWarmRestarts(Scheduler):
 
     @property
     def T_cur(self) -> float:
-        """Steps since the last restart (torch's attribute, read-only here)."""
+        """Steps since the last restart (torch's attribute). Setting it moves the
+        position within the current cycle (see the class docstring)."""
         return float(restart_positions(np.array([float(self.position)]), self._sgdr)[1][0])
+
+    @T_cur.setter
+    def T_cur(self, value: float) -> None:
+        sgdr = self._sgdr
+        extensions = [
+            f"{name}={current!r}"
+            for name, current, plain in (
+                ("decay", sgdr.decay, 1.0),
+                ("warmup_steps", sgdr.warmup_steps, 0),
+            )
+            if current != plain
+        ]
+        if not isinstance(sgdr.T_mult, int):
+            extensions.append(f"T_mult={sgdr.T_mult!r}")
+        if extensions:
+            raise ValueError(
+                f"T_cur is set by tools that compute torch's SGDR formula themselves from "
+                f"T_cur and T_i (ignite's LRScheduler), which has no {', '.join(extensions)}: "
+                "they would apply other values than this scheduler's. Step the scheduler "
+                "instead (after each update, e.g. on ignite's Events.ITERATION_COMPLETED)"
+            )
+        since = v.as_real("T_cur", value, low=0.0)
+        position = self.position
+        start = position - float(restart_positions(np.array([float(position)]), sgdr)[1][0])
+        self._position = sgdr.check_step(start + since, "T_cur")
 
     @property
     def T_i(self) -> float:

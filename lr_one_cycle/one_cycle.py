@@ -16,7 +16,8 @@ bitwise equal):
 - phases of zero length give a finite schedule (torch divides by zero);
 - ``load_state_dict`` checks what it loads, and re-applies the restored step;
 - tensor ``lr`` / ``betas[0]`` are updated in place, so a compiled optimizer step does
-  not recompile; settings are not written into ``param_groups``.
+  not recompile; settings are not written into ``param_groups`` (only torch's
+  ``initial_lr``, which torch's ``SequentialLR`` reads, see :mod:`lr_one_cycle.scheduler`).
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ class OneCycleLR(Scheduler):
         Smith & Topin, arXiv 1708.07120; Smith, arXiv 1803.09820; torch's ``OneCycleLR``.
     """
 
+    # torch's OneCycleLR sets initial_lr = max_lr / div_factor in every group (see
+    # "initial_lr" in lr_one_cycle.scheduler): what torch's SequentialLR resets to.
+    _replaces_initial_lr = True
     _state_settings = (
         "total_steps",
         "max_lrs",
@@ -127,6 +131,7 @@ class OneCycleLR(Scheduler):
             position=max(start, 0),
             momentum_key=key,
             base_lrs=schedule.initial_lr,
+            initial_lrs=schedule.initial_lr if start == -1 else None,
             verbose=verbose,
         )
 

@@ -12,31 +12,74 @@ the contract:
 - :func:`write_values`, the one writer into ``param_groups``: a tensor ``lr``,
   ``momentum`` or ``betas[0]`` is updated in place and stays the same tensor (so a
   ``torch.compile``d optimizer step that guards on it does not recompile), plain floats
-  are replaced, and nothing else is ever written (settings stay on the scheduler);
-- torch's ``LRScheduler`` protocol as the tools around it read it: ``optimizer``,
-  ``base_lrs``, ``last_epoch``, ``get_lr()`` computed from ``last_epoch``,
-  ``get_last_lr()``, ``_step_count``; ``state_dict`` / ``load_state_dict`` from declared
-  keys, with their checks; ``resume_with`` (elastic resume); ``repr``; ``verbose``;
+  are replaced, and none of the scheduler's settings is ever written (they stay on the
+  scheduler; the one other entry is torch's ``initial_lr``, see below);
+- torch's ``LRScheduler`` protocol as the tools around it use it: ``optimizer``,
+  ``base_lrs``, ``last_epoch``, ``get_lr()`` and ``_get_closed_form_lr()`` computed from
+  ``last_epoch`` (ignite's ``LRScheduler`` wrapper sets it and calls ``get_lr()``),
+  ``get_last_lr()`` (tensors when the groups hold tensor lrs), ``_step_count``,
+  ``_initial_step()`` and ``_update_lr(epoch)`` (torch's ``SequentialLR`` calls them),
+  torch's warning when ``step()`` comes before the first ``optimizer.step()``;
+  ``state_dict`` / ``load_state_dict`` from declared keys, with their checks;
+  ``resume_with`` (elastic resume); ``repr``; ``verbose``;
 - failure atomicity: every method checks and computes everything first, then commits,
   so a call that raises leaves the scheduler and the optimizer exactly as they were.
 
 torch is not imported by this module. When torch has been imported (always the case
 when the optimizer is a torch optimizer), a scheduler is created as an instance of a
-subclass that also derives from ``torch.optim.lr_scheduler.LRScheduler``, so
-``isinstance`` checks in Lightning, ignite and torch's own wrappers accept it; torch's
-``__init__`` is not run (it would write ``initial_lr`` into the groups and wrap
-``optimizer.step``), the attributes its methods and the tools read are set instead.
-Without torch (the CLI, an optimizer that lives in R), nothing of torch is loaded.
+subclass that also derives from a torch class (``torch.optim.lr_scheduler.LRScheduler``,
+or the class it mirrors where tools single that class out), so ``isinstance`` checks in
+Lightning, ignite and torch's own wrappers accept it; torch's ``__init__`` is not run
+(it would wrap ``optimizer.step``), the attributes its methods and the tools read are
+set instead. Without torch (the CLI, an optimizer that lives in R), nothing of torch is
+loaded.
+
+Composing with torch's and ignite's wrappers
+--------------------------------------------
+Every scheduler writes absolute values: the values of step ``k`` are a function of
+``k`` alone, never a multiple of the lr found in the groups. That decides which
+compositions are exact:
+
+- **Hand-over compositions are exact.** torch's ``SequentialLR`` runs one scheduler at
+  a time and starts the next at its step 0 (``_initial_step()``, ``_update_lr(0)``);
+  ignite's ``ConcatScheduler`` and ``create_lr_scheduler_with_warmup`` do the same
+  around ignite's ``LRScheduler`` wrapper. Around these schedulers they apply exactly
+  what they apply around torch's own classes.
+- **Multiplicative compositions cannot be.** torch's ``ChainedScheduler`` steps every
+  scheduler on the same lr and counts on each one multiplying what the previous one
+  left ("chainable" schedulers such as ``MultiStepLR``). An absolute scheduler
+  overwrites that product, so the other factors are lost (torch's own ``OneCycleLR``
+  and ``CosineAnnealingWarmRestarts`` lose them silently). Here a ``step()`` that finds
+  another lr in a group than the one it wrote last issues a
+  :class:`ScheduleOverrideWarning` naming the group and both values, before it
+  overwrites it. The same warning catches any other writer of ``group["lr"]`` between
+  two steps (``ReduceLROnPlateau``, code that sets the lr by hand). A tensor lr on an
+  accelerator is not read for it (that would wait for the device at every step).
+- To compose schedules, join them: ``SequentialLR`` with these schedulers, or
+  ``join_schedules`` (:mod:`lr_one_cycle.schedules.compose`), which builds one schedule
+  out of several, switching at given steps, with the exact values of each.
+
+``initial_lr``: torch's ``SequentialLR`` resets every group's lr to
+``group["initial_lr"]`` when it is built (``KeyError`` without it), and torch schedulers
+built after ours read it as their base lr. So, on a torch optimizer and only when a run
+starts (``last_epoch=-1``), each scheduler leaves there exactly what the torch class it
+mirrors leaves (:attr:`Scheduler._initial_lrs`); the schedulers themselves never read it
+(except as the documented default base lr of ``CosineAnnealingWarmRestarts``).
 
 We never wrap ``optimizer.step`` (torch does, to detect a scheduler stepped before the
 optimizer): a wrapper changes the optimizer object that the user, ``torch.compile`` and
-checkpointing see, and two libraries wrapping it interfere.
+checkpointing see, and two libraries wrapping it interfere. Applied updates are counted
+by a hook registered with torch's public ``optimizer.register_step_post_hook`` instead
+(one per optimizer, shared by its schedulers), which ``GradScaler``'s skipped updates do
+not run.
 """
 
 from __future__ import annotations
 
 import math
 import sys
+import warnings
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -50,20 +93,21 @@ from .schedules import Schedule
 _TORCH_VARIANTS: dict[type, type] = {}
 
 
-def _torch_scheduler_base() -> type | None:
-    if "torch" not in sys.modules:
+def _torch_class(name: str) -> type | None:
+    """``torch.optim.lr_scheduler.<name>`` when torch has been imported, else None."""
+    if sys.modules.get("torch") is None:  # not imported (or blocked)
         return None
     try:
-        from torch.optim.lr_scheduler import LRScheduler
+        from torch.optim import lr_scheduler
     except ImportError:  # pragma: no cover - a broken torch install
         return None
-    return LRScheduler
+    return getattr(lr_scheduler, name, None)
 
 
 def _variant(cls: type) -> type:
-    """``cls``, or its subclass that also derives from torch's ``LRScheduler`` when torch
-    is imported (created once per class, named like it)."""
-    base = _torch_scheduler_base()
+    """``cls``, or its subclass that also derives from the torch class it names in
+    ``_torch_base`` when torch is imported (created once per class, named like it)."""
+    base = _torch_class(getattr(cls, "_torch_base", "LRScheduler"))
     if base is None or issubclass(cls, base):
         return cls
     variant = _TORCH_VARIANTS.get(cls)
@@ -84,11 +128,105 @@ def _rebuild(cls: type) -> Any:
     return object.__new__(_variant(cls))
 
 
+def _is_torch_optimizer(optimizer: Any) -> bool:
+    if sys.modules.get("torch") is None:  # not imported (or blocked)
+        return False
+    try:
+        from torch.optim import Optimizer
+    except ImportError:  # pragma: no cover - a broken torch install
+        return False
+    return isinstance(optimizer, Optimizer)
+
+
+# --------------------------------------------------------------------------- updates applied
+
+
+class UpdateRecord:
+    """Whether an optimizer has applied an update since a scheduler first watched it.
+
+    Registered once per optimizer with torch's public ``register_step_post_hook`` (the
+    optimizer's ``step`` is left alone): the hook runs after each ``optimizer.step()``
+    that happened, and not when ``torch.amp.GradScaler`` skipped it. It holds no
+    reference to the optimizer, so it lives and dies with it.
+    """
+
+    __slots__ = ("applied", "__weakref__")
+
+    def __init__(self) -> None:
+        self.applied = False
+
+    def __call__(self, _optimizer: Any, _args: Any, _kwargs: Any) -> None:
+        self.applied = True
+
+
+_RECORDS: weakref.WeakKeyDictionary[Any, UpdateRecord] = weakref.WeakKeyDictionary()
+
+
+def update_record(optimizer: Any) -> UpdateRecord | None:
+    """The :class:`UpdateRecord` of a torch optimizer (registered on first use), or None
+    for an optimizer without step hooks (one that lives in R, a duck-typed one)."""
+    if not _is_torch_optimizer(optimizer):
+        return None
+    record = _RECORDS.get(optimizer)
+    if record is None:
+        record = UpdateRecord()
+        optimizer.register_step_post_hook(record)
+        _RECORDS[optimizer] = record
+    return record
+
+
+#: torch's wording (torch/optim/lr_scheduler.py), kept word for word so that filters
+#: users wrote for torch's warning (``warnings.filterwarnings(message=...)``) apply.
+ORDER_WARNING = (
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
+    "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
+    "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
+    "will result in PyTorch skipping the first value of the learning rate schedule. "
+    "See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
+
+
+def _gradients_not_finite(optimizer: Any) -> bool:
+    """Whether a gradient of the optimizer holds an inf or a NaN: what makes
+    ``GradScaler.step`` skip ``optimizer.step()`` (the unscaled gradients stay there
+    until ``zero_grad()``)."""
+    import torch
+
+    for group in optimizer.param_groups:
+        for param in group["params"]:
+            grad = getattr(param, "grad", None)
+            if grad is not None and not bool(torch.isfinite(grad).all()):
+                return True
+    return False
+
+
+class ScheduleOverrideWarning(UserWarning):
+    """A scheduler's ``step()`` found another lr in a group than the one it wrote last,
+    and replaces it: something else changed the lr in between (another scheduler in
+    torch's ``ChainedScheduler``, ``ReduceLROnPlateau``, code setting it by hand), and
+    that change is lost (see "Composing" in :mod:`lr_one_cycle.scheduler`)."""
+
+
 # --------------------------------------------------------------------------- writing
 
 
 def _is_tensor(value: Any) -> bool:
     return hasattr(value, "fill_") and hasattr(value, "dtype")
+
+
+def _replaced_lr(lr: Any, written: float) -> Any:
+    """The lr found in a group when it is not ``written`` (the value a scheduler wrote
+    there last), else None. A tensor is compared in its own precision; one on an
+    accelerator is not read (that would wait for the device at every step)."""
+    if lr.__class__ is float:
+        return None if lr == written else lr
+    if _is_tensor(lr):
+        if lr.device.type != "cpu":
+            return None
+        found = lr.item()
+        return None if found == lr.new_tensor(written).item() else found
+    return None if lr == written else lr
 
 
 def write(group: dict[str, Any], key: str, value: float) -> None:
@@ -219,6 +357,11 @@ class Scheduler:
     #: Settings saved by ``state_dict()`` and compared by ``load_state_dict()``.
     _state_settings: ClassVar[tuple[str, ...]] = ()
     _public_class: ClassVar[type | None] = None
+    #: The torch class the torch variant derives from (see the module docstring).
+    _torch_base: ClassVar[str] = "LRScheduler"
+    #: Whether ``initial_lr`` replaces what is in the groups (torch's ``OneCycleLR``)
+    #: or only fills it in where it is missing (torch's base class).
+    _replaces_initial_lr: ClassVar[bool] = False
 
     optimizer: Any
     last_epoch: int
@@ -228,13 +371,24 @@ class Scheduler:
     _schedule: Schedule
     _position: int | float
     _last_lr: list[float]
+    _step_count: int
+    _updates: UpdateRecord | None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         return object.__new__(_variant(cls))
 
     def __reduce__(self) -> tuple[Any, ...]:
         cls = type(self)
-        return (_rebuild, (cls._public_class or cls,), self.__dict__)
+        return (_rebuild, (cls._public_class or cls,), self.__getstate__())
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The update record is a hook of the optimizer: a copy watches its own optimizer.
+        return {k: x for k, x in self.__dict__.items() if k != "_updates"}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        self.__dict__.update(state)
+        optimizer = state.get("optimizer")
+        self._updates = None if optimizer is None else update_record(optimizer)
 
     # ------------------------------------------------------------------ set-up
 
@@ -246,15 +400,24 @@ class Scheduler:
         position: int | float,
         momentum_key: str | None,
         base_lrs: Sequence[float],
+        initial_lrs: Sequence[float] | None = None,
         verbose: Any = False,
     ) -> None:
         """Apply ``position`` (checked) of ``schedule`` to ``optimizer``; every argument
-        was checked by the subclass, nothing was written yet."""
+        was checked by the subclass, nothing was written yet. ``initial_lrs``: what
+        torch's ``initial_lr`` entry gets when a run starts on a torch optimizer (None
+        when resuming), see the module docstring."""
         verbose = v.as_bool("verbose", verbose)
         groups = optimizer.param_groups
         v.check_group_count(groups, schedule.n_groups)
         lrs, momentums = schedule.at(position)
         write_values(groups, lrs, momentum_key, momentums)
+        if initial_lrs is not None and _is_torch_optimizer(optimizer):
+            for group, lr in zip(groups, initial_lrs):
+                if self._replaces_initial_lr:
+                    group["initial_lr"] = lr
+                else:
+                    group.setdefault("initial_lr", lr)
         self.optimizer = optimizer
         self.verbose = verbose
         self.momentum_key = momentum_key
@@ -264,6 +427,7 @@ class Scheduler:
         self.last_epoch = math.floor(position)
         self._last_lr = lrs
         self._step_count = 1
+        self._updates = update_record(optimizer)
         self._announce(lrs)
 
     def _use(self, schedule: Schedule) -> None:
@@ -292,9 +456,19 @@ class Scheduler:
     def step(self, epoch: int | float | None = None) -> None:
         """Apply the next step, or jump to step ``epoch``, and write its values.
 
+        Call it after ``optimizer.step()``. Warns, like torch, when the first
+        ``step()`` comes before any update was applied (unless the update was one
+        ``GradScaler`` skipped: then :class:`~lr_one_cycle.ScheduleDriftWarning` says
+        so), and with :class:`ScheduleOverrideWarning` when a group's lr is not the one
+        this scheduler wrote last (see "Composing" in the module docstring).
+
         Raises ``ValueError`` past the end of a schedule of fixed length, or when the
-        optimizer's groups changed, leaving the scheduler and the optimizer as they were.
+        optimizer's groups changed, leaving the scheduler and the optimizer as they were
+        (warnings come before anything is written, so a filter that turns them into
+        errors changes nothing either).
         """
+        # The hot path of every training loop: _target() and _apply() inlined, one pass
+        # per check.
         if epoch is None:
             position = self._position
             # The usual case inline (this is every training step): a position that tools
@@ -306,7 +480,91 @@ class Scheduler:
                 raise ValueError(self._past_the_end_message())
         else:
             target = self._schedule.check_step(epoch, "epoch")
+        lrs, momentums = self._window.at(target)
+        groups = self.optimizer.param_groups
+        if len(groups) != len(lrs):
+            v.check_group_count(groups, len(lrs))
+        if self._step_count == 1:
+            self._warn_if_no_update_yet()
+        written, i = self._last_lr, 0
+        for group in groups:  # (an index is cheaper than zip() here)
+            if group["lr"] is not written[i]:  # not the float written last: look closer
+                self._warn_if_lr_replaced()
+                break
+            i += 1
+        write_values(groups, lrs, self.momentum_key, momentums)
+        self._position = target
+        self.last_epoch = target if target.__class__ is int else math.floor(target)
+        self._last_lr = lrs
+        self._step_count += 1
+        if self.verbose:
+            self._announce(lrs)
+
+    def _target(self, epoch: int | float | None) -> int | float:
+        """The position a step to ``epoch`` (the next one when None) applies, checked."""
+        if epoch is not None:
+            return self._schedule.check_step(epoch, "epoch")
+        target = self._current_position() + 1
+        if target > self._end:
+            raise ValueError(self._past_the_end_message())
+        return target
+
+    def _initial_step(self) -> None:
+        """torch's protocol: torch's ``SequentialLR`` calls it on the scheduler that runs
+        first, after setting every lr to ``initial_lr``. Applies step 0 again, as the
+        constructor did, and counts as the constructor's step (``_step_count`` 1)."""
+        self._apply(0)
+        self._step_count = 1
+
+    def _update_lr(self, epoch: int | float | None = None) -> None:
+        """torch's protocol: torch's ``SequentialLR`` calls ``_update_lr(0)`` on the
+        scheduler it hands over to at a milestone. Applies step ``epoch`` (the next step
+        when None) through the one writer, momentum included, without the checks of
+        :meth:`step` (a hand-over replaces the previous scheduler's values by design)."""
+        target = self._target(epoch)
         self._apply(target)
+
+    def _warn_if_no_update_yet(self) -> None:
+        record = self._updates
+        if record is None or record.applied:
+            return
+        if _gradients_not_finite(self.optimizer):
+            from .training import ScheduleDriftWarning
+
+            # torch says "step() before optimizer.step()" here, which is false: the
+            # loop called scaler.step(optimizer), and GradScaler skipped the update.
+            warnings.warn(
+                "scheduler.step() after an update that torch.amp.GradScaler skipped (the "
+                "gradients hold inf/NaN): the schedule is now one step ahead of the "
+                "updates applied. lr_one_cycle.step_with_optimizer(scheduler, optimizer) "
+                "steps it after applied updates only",
+                ScheduleDriftWarning,
+                stacklevel=3,
+            )
+            return
+        warnings.warn(ORDER_WARNING, UserWarning, stacklevel=3)
+
+    def _warn_if_lr_replaced(self) -> None:
+        groups = self.optimizer.param_groups
+        for i, (group, last) in enumerate(zip(groups, self._last_lr)):
+            lr = group["lr"]
+            if lr is last:  # the float this scheduler wrote: nobody touched it
+                continue
+            found = _replaced_lr(lr, last)
+            if found is None:
+                continue
+            warnings.warn(
+                f"{type(self).__name__}.step(): optimizer.param_groups[{i}]['lr'] is "
+                f"{found!r}, not the {last!r} this scheduler wrote last, so something else "
+                "changed it (another scheduler stepped with it in torch's ChainedScheduler, "
+                "ReduceLROnPlateau, code setting it by hand); this scheduler writes absolute "
+                "values and replaces it now, so that change is lost. To compose schedules "
+                "use torch's SequentialLR or lr_one_cycle's join_schedules (see "
+                "lr_one_cycle.scheduler, 'Composing')",
+                ScheduleOverrideWarning,
+                stacklevel=3,
+            )
+            return
 
     def _past_the_end_message(self) -> str:
         last = self._schedule.last_step
@@ -328,7 +586,6 @@ class Scheduler:
         self._position = position
         self.last_epoch = position if position.__class__ is int else math.floor(position)
         self._last_lr = lrs
-        self._step_count += 1
         if self.verbose:
             self._announce(lrs)
 
@@ -375,12 +632,14 @@ class Scheduler:
         schedule, position = self._schedule.resumed(self._current_position(), **changes)
         self._follow(schedule, position)
 
-    def _follow(self, schedule: Schedule, position: int | float) -> None:
-        """Switch to ``schedule`` at ``position`` and apply it; nothing changes on error."""
+    def _follow(self, schedule: Schedule, position: int | float, *, write: bool = True) -> None:
+        """Switch to ``schedule`` at ``position`` and apply it (``write=False``: only
+        follow it, writing nothing); nothing changes on error."""
         lrs, momentums = schedule.at(position)
         groups = self.optimizer.param_groups
         v.check_group_count(groups, len(lrs))
-        write_values(groups, lrs, self.momentum_key, momentums)
+        if write:
+            write_values(groups, lrs, self.momentum_key, momentums)
         self._adopt(schedule, position, lrs)
         if self.verbose:
             self._announce(lrs)
@@ -407,8 +666,22 @@ class Scheduler:
 
     def state_dict(self) -> dict[str, Any]:
         """Position and settings, as plain Python values (``torch.load(weights_only=True)``
-        reads them back). The optimizer is not part of it."""
-        return {"last_epoch": self.last_epoch, **self._settings_state(), **self._extra_state()}
+        reads them back). The optimizer is not part of it. ``in_force``: whether the
+        groups hold the lrs this scheduler wrote last (False for a scheduler that torch's
+        ``SequentialLR`` has handed over from, or whose lrs something else replaced)."""
+        return {
+            "last_epoch": self.last_epoch,
+            **self._settings_state(),
+            **self._extra_state(),
+            "in_force": self._in_force(),
+        }
+
+    def _in_force(self) -> bool:
+        groups = self.optimizer.param_groups
+        return len(groups) == len(self._last_lr) and all(
+            g["lr"] is last or _replaced_lr(g["lr"], last) is None
+            for g, last in zip(groups, self._last_lr)
+        )
 
     def _required_state(self) -> tuple[str, ...]:
         return ("last_epoch", *self._state_settings)
@@ -418,10 +691,21 @@ class Scheduler:
 
         The saved settings must be this scheduler's; anything else is refused with a
         message naming what differs, and nothing changes.
+
+        Values are re-applied only when they were in force when saved (``in_force``;
+        states saved without it count as in force): loading the state of a scheduler
+        that torch's ``SequentialLR`` handed over from, or has not handed over to yet
+        (``last_epoch`` -1: it takes one step back from every scheduler it joins),
+        writes nothing, so that loading the composite leaves the values of the
+        scheduler in force (restored with the optimizer's state).
         """
         state = v.check_saved_state(state_dict, self._required_state(), type(self).__name__)
-        schedule, position = self._restored(state)
-        self._follow(schedule, position)
+        in_force = v.as_bool("state_dict['in_force']", state.get("in_force", True))
+        pending = state["last_epoch"] == -1 and not isinstance(state["last_epoch"], bool)
+        schedule, position = self._restored({**state, "last_epoch": 0} if pending else state)
+        self._follow(schedule, position, write=in_force and not pending)
+        if pending:
+            self.last_epoch = -1
 
     def _restored(self, state: Mapping[str, Any]) -> tuple[Schedule, int | float]:
         """The schedule and position a checked state describes (default: the settings

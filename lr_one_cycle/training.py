@@ -23,6 +23,8 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
+from .scheduler import update_record
+
 
 class ScheduleDriftWarning(UserWarning):
     """The scheduler's step count and the optimizer's update count disagree."""
@@ -34,14 +36,22 @@ def step_with_optimizer(scheduler: Any, optimizer: Any) -> Any:
     Registers a hook with torch's public ``optimizer.register_step_post_hook`` (the
     optimizer's ``step`` itself is left alone); it runs after each ``optimizer.step()``
     that happened, and not when ``GradScaler`` skipped it, so the schedule moves with
-    the updates applied. Drop the loop's own ``scheduler.step()``. Returns the hook's
-    handle: ``handle.remove()`` detaches it. Register it again after rebuilding the
-    optimizer on resume (hooks are not part of a checkpoint). A ``ValueError`` from a
+    the updates applied (and a skipped first update never sets off torch's "step()
+    before optimizer.step()" warning). Drop the loop's own ``scheduler.step()``.
+    Returns the hook's handle: ``handle.remove()`` detaches it. Register it again after
+    rebuilding the optimizer on resume (hooks are not part of a checkpoint). A ``ValueError`` from a
     ``step()`` past the end of the schedule surfaces from ``optimizer.step()``, after
     that update was applied.
     """
 
+    record = update_record(optimizer)
+
     def step_scheduler(_optimizer: Any, _args: Any, _kwargs: Any) -> None:
+        # This hook runs after an applied update only: tell the scheduler's order check
+        # (torch's "step() before optimizer.step()" warning) so, whichever of the
+        # optimizer's hooks runs first.
+        if record is not None:
+            record.applied = True
         scheduler.step()
 
     return optimizer.register_step_post_hook(step_scheduler)

@@ -257,8 +257,10 @@ def test_resume_by_last_epoch_continues_exactly_where_the_saved_run_was() -> Non
     model, opt = make_optimizer("SGD", seed=5)
     model.load_state_dict(saved["model"])
     opt.load_state_dict(saved["opt"])
-    # No initial_lr in the groups is needed: the arguments define the schedule.
-    assert "initial_lr" not in opt.param_groups[0]
+    # No initial_lr in the groups is needed: the arguments define the schedule (it is
+    # there for torch's SequentialLR only, and removed here to show it is not read).
+    for group in opt.param_groups:
+        del group["initial_lr"]
     resumed = OneCycleLR(opt, **kwargs, last_epoch=saved_last_epoch)
     assert resumed.last_epoch == k
     _train(model, opt, resumed, total - k, record)
@@ -506,12 +508,23 @@ def test_something_that_is_not_an_optimizer_is_refused() -> None:
     )
 
 
-def test_settings_are_never_written_into_param_groups() -> None:
+def test_settings_are_never_written_into_param_groups_only_torchs_initial_lr() -> None:
+    """torch's OneCycleLR writes initial_lr, max_lr, min_lr, max_momentum and
+    base_momentum into the groups; ours writes initial_lr only (torch's SequentialLR
+    reads it), with torch's value, and nothing when resuming."""
     _, opt = make_optimizer("Adam", 2)
+    _, torch_opt = make_optimizer("Adam", 2)
     keys = [sorted(g) for g in opt.param_groups]
-    scheduler = OneCycleLR(opt, max_lr=0.1, total_steps=10)
+    scheduler = OneCycleLR(opt, max_lr=[0.1, 0.2], total_steps=10)
+    TorchOneCycleLR(torch_opt, max_lr=[0.1, 0.2], total_steps=10)
     scheduler.step()
-    assert [sorted(g) for g in opt.param_groups] == keys
+    assert [sorted(g) for g in opt.param_groups] == [sorted([*k, "initial_lr"]) for k in keys]
+    assert [g["initial_lr"] for g in opt.param_groups] == [
+        g["initial_lr"] for g in torch_opt.param_groups
+    ]
+    _, fresh = make_optimizer("Adam", 2)
+    OneCycleLR(fresh, max_lr=[0.1, 0.2], total_steps=10, last_epoch=4)
+    assert [sorted(g) for g in fresh.param_groups] == keys
 
 
 # ------------------------------------------------------------------ tensors and duck typing

@@ -85,6 +85,9 @@ class Case:
     optimizer: str = "SGD"
     ignite_style: bool = False
     repr_start: str = ""
+    #: torch's SGDR computes get_lr() from T_cur, not last_epoch (test_protocols.py
+    #: checks ours against it); every other torch scheduler reads last_epoch.
+    get_lr_reads_last_epoch: bool = True
     parts: Callable[[Any], dict[str, Any]] = field(default=lambda opt: {})
 
 
@@ -153,6 +156,7 @@ CASES = [
         [{"T_0": 0}, {"T_0": 2.5}],
         {"warmup_steps": 4},
         "warmup_steps must be smaller than T_0 (4): the warm-up is part of every cycle, got 4",
+        get_lr_reads_last_epoch=False,
         repr_start="CosineAnnealingWarmRestarts(T_0=4, T_mult=2, eta_min=0.001, decay=0.9",
     ),
     Case(
@@ -309,12 +313,13 @@ def test_state_round_trips_through_torch_save_weights_only(case: Case) -> None:
 def test_a_bad_argument_is_refused_before_anything_is_written(case: Case) -> None:
     opt = make_optimizer(case.optimizer)
     parts = case.parts(opt)
-    before = groups_of(opt)
+    before = copy.deepcopy(
+        [{k: x for k, x in g.items() if k != "params"} for g in opt.param_groups]
+    )
     with pytest.raises(ValueError) as raised:
         build(case, opt, parts, **case.bad_argument)
     assert str(raised.value) == case.bad_message
-    assert groups_of(opt) == before
-    assert all("initial_lr" not in g for g in opt.param_groups)
+    assert [{k: x for k, x in g.items() if k != "params"} for g in opt.param_groups] == before
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -387,6 +392,9 @@ def test_values_written_are_the_pure_cores_and_get_lr_reads_last_epoch(case: Cas
         assert [g[0] for g in groups_of(opt)] == case.reference(position(case, scheduler))
     if case.ignite_style:
         assert scheduler.get_param() == case.reference(scheduler.event_index)[0]
+        return
+    if not case.get_lr_reads_last_epoch:
+        assert scheduler.get_lr() == case.reference(scheduler.last_epoch)
         return
     for k in (0, 5, 3, 9):
         scheduler.last_epoch = k  # what torch's and ignite's wrappers do
