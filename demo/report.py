@@ -332,7 +332,7 @@ def draw_figures(results: Results, folder: Path) -> None:
             np.array([r.accuracy for r in results.runs if r.schedule == name and r.budget == b])
             for b in s.budgets
         ]
-        (line,) = ax.plot(x, [a.mean() for a in accs], marker="o", label=f"{name} (mean)")
+        (line,) = ax.plot(x, [a.mean() for a in accs], marker="o", label=name)
         for xb, a in zip(x, accs):
             shown = a[a >= low]
             ax.plot([xb] * len(shown), shown, ".", color=line.get_color(), alpha=0.5)
@@ -361,11 +361,11 @@ def draw_figures(results: Results, folder: Path) -> None:
     ax.set_ylabel("test accuracy")
     ax.set_ylim(low, 1.0)
     ax.set_title(
-        f"{data.name}: each schedule at its tuned peak lr; dots: {s.seeds} seeds, "
-        "▼: a seed below the chart",
-        fontsize=10,
+        f"{data.name}, each schedule at its tuned peak lr\nlines: the mean of {s.seeds} "
+        "seeds; dots: each seed; ▼: a seed below the chart",
+        fontsize=9,
     )
-    ax.legend(loc="lower right")
+    fig.legend(loc="outside lower center", ncols=4, fontsize=9)
     fig.savefig(folder / "accuracy_vs_budget.png", dpi=110)
     plt.close(fig)
 

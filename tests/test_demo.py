@@ -5,6 +5,8 @@ command line's usage errors exit 2, and the README's results are the committed C
 
 from __future__ import annotations
 
+import csv
+import math
 import subprocess
 import sys
 from dataclasses import replace
@@ -15,6 +17,7 @@ import pytest
 import torch
 
 import lr_one_cycle
+from demo import readme
 from demo.__main__ import main
 from demo.data import load_digits, load_mnist1d, validation_split
 from demo.experiment import Settings, accuracy, run_experiment, train
@@ -328,3 +331,25 @@ def test_runs_as_a_module_from_the_repository_and_is_not_in_the_library():
         == "False"
     )
     assert not (ROOT / "lr_one_cycle" / "demo.py").exists()
+
+
+def test_the_readme_shows_the_committed_csvs_numbers():
+    """README.md's demo block is exactly what python -m demo.readme renders from the
+    CSV files committed in docs/demo/ (so no number in it was typed by hand)."""
+    text = (ROOT / "README.md").read_text()
+    assert readme.readme_section(text) == readme.committed_block()
+    rows = read_csv(ROOT / "docs/demo/results.csv")
+    assert {r["dataset"] for r in rows} == {"MNIST-1D"}
+    assert (ROOT / "docs/demo/accuracy_vs_budget.png").read_bytes().startswith(b"\x89PNG")
+    with (ROOT / "docs/demo/results.csv").open() as handle:
+        assert next(csv.reader(handle)) == [
+            "dataset",
+            "schedule",
+            "budget",
+            "seed",
+            "peak_lr",
+            "test_accuracy",
+            "target",
+            "steps_to_target",
+        ]
+    assert all(math.isfinite(float(r["test_accuracy"])) for r in rows)
