@@ -10,10 +10,10 @@ setup:
 	bash scripts/setup.sh
 
 demo: setup
-	$(PY) -m lr_one_cycle demo
+	$(PY) -m demo
 
 test: setup
-	$(PY) -m ruff check lr_one_cycle tests benchmarks
+	$(PY) -m ruff check lr_one_cycle tests benchmarks demo
 	$(PY) -m mypy
 	$(PY) -m pytest -q
 	$(MAKE) --no-print-directory test-r vignettes
@@ -58,7 +58,7 @@ vignettes: setup
 	Rscript -e 'for (f in c("r/vignettes/lronecycle.Rmd", "vignettes/cross_language.Rmd")) rmarkdown::render(f, quiet = TRUE)'
 
 lint: setup
-	$(PY) -m ruff check lr_one_cycle tests benchmarks
+	$(PY) -m ruff check lr_one_cycle tests benchmarks demo
 	$(PY) -m mypy
 
 bench: setup

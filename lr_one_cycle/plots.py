@@ -116,8 +116,11 @@ def plot_lr_find(
     ax: Axes | None = None,
     path: str | os.PathLike[str] | None = None,
 ) -> Figure:
-    """The range test's smoothed loss against the lr (log scale), with the minimum and the
-    suggested ``max_lr`` marked."""
+    """The range test's raw and smoothed loss against the lr (log scale), the loss
+    minimum and every suggestion rule's lr marked (the default rule's line solid and
+    labelled ``suggested max_lr``; rules the curve is too short for are left out)."""
+    from .range_test import DEFAULT_RULE
+
     fig, axis, created = _axes(ax)
     axis.plot(result.lrs, result.raw_losses, color="0.75", linewidth=0.8, label="loss")
     axis.plot(result.lrs, result.losses, color="tab:blue", label="smoothed loss")
@@ -128,12 +131,16 @@ def plot_lr_find(
     span = float(np.max(result.losses[: max(1, int(np.argmin(result.losses)) + 1)])) - low
     axis.set_ylim(low - 0.1 * span - 1e-12, low + 1.5 * span + 1e-12)
     axis.axvline(result.min_loss_lr, color="0.4", linestyle=":", label="minimum")
-    axis.axvline(
-        result.suggested_max_lr,
-        color="tab:red",
-        linestyle="--",
-        label=f"suggested max_lr = {result.suggested_max_lr:.3g}",
-    )
+    for i, (rule, lr) in enumerate(result.suggestions().items()):
+        if lr is None:
+            continue
+        default = rule == DEFAULT_RULE
+        axis.axvline(
+            lr,
+            color=f"C{i + 1}",
+            linestyle="-" if default else "--",
+            label=f"suggested max_lr = {lr:.3g} ({rule})" if default else f"{rule}: {lr:.3g}",
+        )
     axis.legend()
     axis.set_title("LR range test")
     return _finish(fig, created, path)

@@ -118,18 +118,6 @@ def test_plot_writes_a_png(tmp_path, capsys):
         ),
         (["table", "--max-lr", "1"], "the following arguments are required: --total-steps"),
         (
-            ["demo", "--seeds", "0"],
-            "lr-one-cycle demo: error: seeds must be a positive integer, got 0",
-        ),
-        (
-            ["demo", "--steps", "2.5"],
-            "lr-one-cycle demo: error: steps must be a positive integer, got 2.5",
-        ),
-        (
-            ["demo", "--target", "1.5"],
-            "lr-one-cycle demo: error: target must be a number in (0, 1], got 1.5",
-        ),
-        (
             ["demo", "--steps", "5", "--epochs", "1"],
             "argument --epochs: not allowed with argument --steps",
         ),

@@ -8,11 +8,10 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from lr_one_cycle import one_cycle_schedule
 from lr_one_cycle.plots import compare_schedules, plot_curves, plot_lr_find, plot_schedule
-from lr_one_cycle.range_test import LRFindResult
+from lr_one_cycle.range_test import DEFAULT_RULE, SUGGESTION_RULES, LRFindResult
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -29,7 +28,7 @@ def run_python(code: str, **env: str) -> str:
 def test_importing_the_package_and_plots_does_not_import_matplotlib():
     code = (
         "import sys, lr_one_cycle, lr_one_cycle.plots, lr_one_cycle.range_test, "
-        "lr_one_cycle.demo, lr_one_cycle.__main__; print('matplotlib' in sys.modules)"
+        "lr_one_cycle.__main__; print('matplotlib' in sys.modules)"
     )
     assert run_python(code) == "False"
 
@@ -78,20 +77,31 @@ def test_compare_schedules_draws_one_labelled_line_each():
     np.testing.assert_array_equal(ax.lines[1].get_ydata(), [3.0, 1.0, 0.5])
 
 
-def test_lr_find_plot_marks_the_suggestion(tmp_path):
-    result = LRFindResult(
-        lrs=np.array([1e-3, 1e-2, 1e-1, 1.0]),
-        losses=np.array([2.0, 1.5, 1.0, 3.0]),
-        raw_losses=np.array([2.0, 1.4, 0.9, 4.0]),
-        diverged=True,
+def test_lr_find_plot_marks_every_rule_and_the_default_as_the_suggestion(tmp_path):
+    lrs = np.geomspace(1e-6, 10.0, 60)
+    losses = (
+        2.3 - 1.5 / (1 + np.exp(-(np.log10(lrs) + 2) * 3)) + 0.2 * np.exp((np.log10(lrs) - 0.2) * 4)
     )
+    result = LRFindResult(lrs=lrs, losses=losses, raw_losses=losses, diverged=True)
     fig = result.plot(path=tmp_path / "lr_find.png")
     assert (tmp_path / "lr_find.png").read_bytes().startswith(PNG_MAGIC)
     ax = fig.axes[0]
     assert ax.get_xscale() == "log"
     marked = [line for line in ax.lines if line.get_label().startswith("suggested max_lr")]
-    assert marked and marked[0].get_xdata()[0] == pytest.approx(0.01)
-    assert plot_lr_find(result) is not None
+    assert len(marked) == 1 and marked[0].get_xdata()[0] == result.suggested_max_lr
+    assert marked[0].get_label().endswith(f"({DEFAULT_RULE})")
+    others = {line.get_label().split(":")[0]: line.get_xdata()[0] for line in ax.lines}
+    for rule in SUGGESTION_RULES:
+        if rule != DEFAULT_RULE:
+            assert others[rule] == result.suggestion(rule)
+    short = LRFindResult(
+        lrs=np.array([1e-3, 1e-2, 1e-1, 1.0]),
+        losses=np.array([2.0, 1.5, 1.0, 3.0]),
+        raw_losses=np.array([2.0, 1.4, 0.9, 4.0]),
+        diverged=True,
+    )
+    labels = [line.get_label() for line in plot_lr_find(short).axes[0].lines]
+    assert labels == ["loss", "smoothed loss", "minimum"]  # too short for every rule
 
 
 def test_curves_with_and_without_bands_and_a_target():
