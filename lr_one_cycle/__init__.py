@@ -11,12 +11,12 @@ that live in R never need it. Schedulers become torch ``LRScheduler`` instances 
 torch is imported.
 """
 
-from .cosine import CosineAnnealingScheduler, CosineAnnealingWarmRestarts, LinearCyclicalScheduler
+from ._param_groups import ScheduleOverrideWarning
+from .cosine import CosineAnnealingScheduler, LinearCyclicalScheduler
 from .cyclic import CyclicLR
 from .factory import get_lr_scheduler, set_optimizer_lr
 from .one_cycle import OneCycleLR, lr_one_cycle
 from .range_test import LRFindResult, lr_find
-from .scheduler import ScheduleOverrideWarning
 from .schedules import (
     Schedule,
     cosine_annealing_schedule,
@@ -31,6 +31,7 @@ from .schedules import (
 )
 from .sequential import SequentialLR, WarmupLR
 from .training import ScheduleDriftWarning, check_in_step, optimizer_updates, step_with_optimizer
+from .warm_restarts import CosineAnnealingWarmRestarts
 from .wsd import WarmupStableDecayLR
 
 __all__ = [

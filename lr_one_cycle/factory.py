@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import _validate as v
-from .scheduler import write
+from ._param_groups import write
 from .schedules import DecayType, LrDecay
 
 

@@ -51,7 +51,6 @@ the loss diverges, and the rules read it as their sources read theirs, lag inclu
 
 from __future__ import annotations
 
-import copy
 import math
 import random
 import warnings
@@ -63,7 +62,8 @@ import numpy as np
 import numpy.typing as npt
 
 from . import _validate as v
-from .scheduler import write
+from ._param_groups import write
+from ._snapshot import Snapshot
 from .schedules import FloatArray, SweepMode
 from .schedules.sweep import check_sweep, lr_sweep
 
@@ -325,7 +325,7 @@ def lr_find(
         raise ValueError("data is empty: lr_find needs at least one (inputs, targets) batch")
 
     lrs = lr_sweep(start_lr=start, end_lr=end, num_iter=count, mode=how)
-    snapshot = _Snapshot(model, optimizer)
+    snapshot = Snapshot(model, optimizer)
     devices = sorted({p.device.index or 0 for p in model.parameters() if p.device.type == "cuda"})
     python_rng, numpy_rng = random.getstate(), np.random.get_state()
     try:
@@ -459,91 +459,3 @@ def _describe(value: Any) -> str:
     if shape is not None:
         return f"a {kind} of shape {tuple(shape)}"
     return f"a {kind}"
-
-
-class _Snapshot:
-    """Copies of everything a range test changes, restored in place.
-
-    Tensors are restored with ``copy_`` so that they stay the same objects (a tensor lr
-    guarded by a compiled step, an optimizer holding parameter references, a scheduler
-    holding ``param_groups``).
-    """
-
-    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> None:
-        import torch
-
-        self.model = model
-        self.optimizer = optimizer
-        self.training = [(m, m.training) for m in model.modules()]
-        self.tensors = [
-            (t, t.detach().clone())
-            for t in model.state_dict(keep_vars=True).values()
-            if isinstance(t, torch.Tensor)
-        ]
-        self.grads = [
-            (p, None if p.grad is None else p.grad.detach().clone()) for p in model.parameters()
-        ]
-        self.state = {p: _copy_dict(s) for p, s in optimizer.state.items()}
-        self.groups = [
-            (g, {k: _copy(x) for k, x in g.items() if k != "params"})
-            for g in optimizer.param_groups
-        ]
-
-    def restore(self) -> None:
-        import torch
-
-        with torch.no_grad():
-            for live, saved in self.tensors:
-                live.copy_(saved)
-            for param, grad in self.grads:
-                if grad is None or param.grad is None:
-                    param.grad = None if grad is None else grad.clone()
-                else:
-                    param.grad.copy_(grad)
-            for group, saved_group in self.groups:
-                _restore_dict(group, saved_group, keep={"params"})
-            live_state = self.optimizer.state
-            for key in [p for p in live_state if p not in self.state]:
-                del live_state[key]
-            for key, saved_state in self.state.items():
-                _restore_dict(live_state[key], saved_state, keep=set())
-        for module, mode in self.training:
-            module.training = mode
-
-
-def _copy(value: Any) -> Any:
-    import torch
-
-    if isinstance(value, torch.Tensor):
-        return value.detach().clone()
-    if isinstance(value, tuple):
-        return tuple(_copy(x) for x in value)
-    return copy.deepcopy(value)
-
-
-def _copy_dict(mapping: dict[str, Any]) -> dict[str, Any]:
-    return {k: _copy(x) for k, x in mapping.items()}
-
-
-def _restore_dict(live: dict[str, Any], saved: dict[str, Any], keep: set[str]) -> None:
-    for key in [k for k in live if k not in saved and k not in keep]:
-        del live[key]
-    for key, value in saved.items():
-        live[key] = _restored(live.get(key), value)
-
-
-def _restored(live: Any, saved: Any) -> Any:
-    """``saved``, copied into ``live`` when ``live`` is a tensor of the same shape and
-    dtype (also inside tuples such as ``betas``), so that live tensors keep their identity."""
-    import torch
-
-    if (
-        isinstance(live, torch.Tensor)
-        and isinstance(saved, torch.Tensor)
-        and live.shape == saved.shape
-        and live.dtype == saved.dtype
-    ):
-        return live.copy_(saved)
-    if isinstance(live, tuple) and isinstance(saved, tuple) and len(live) == len(saved):
-        return tuple(_restored(a, b) for a, b in zip(live, saved))
-    return _copy(saved)

@@ -9,8 +9,8 @@ the contract:
   of floats, so that a ``step()`` costs a slice and a write, and nothing the garbage
   collector tracks lives per step. Windows start small (a constructor costs about one
   evaluation, however long the schedule) and double up to ``32768 // groups`` steps;
-- :func:`write_values`, the one writer into ``param_groups``: a tensor ``lr``,
-  ``momentum`` or ``betas[0]`` is updated in place and stays the same tensor (so a
+- the one writer into ``param_groups`` (:mod:`lr_one_cycle._param_groups`): a tensor
+  ``lr``, ``momentum`` or ``betas[0]`` is updated in place and stays the same tensor (so a
   ``torch.compile``d optimizer step that guards on it does not recompile), plain floats
   are replaced, and none of the scheduler's settings is ever written (they stay on the
   scheduler; the one other entry is torch's ``initial_lr``, see below);
@@ -77,208 +77,27 @@ not run.
 from __future__ import annotations
 
 import math
-import sys
-import warnings
-import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-import numpy as np
-
 from . import _validate as v
-from .schedules import Schedule
-
-# --------------------------------------------------------------------------- torch variants
-
-_TORCH_VARIANTS: dict[type, type] = {}
-
-
-def _torch_class(name: str) -> type | None:
-    """``torch.optim.lr_scheduler.<name>`` when torch has been imported, else None."""
-    if sys.modules.get("torch") is None:  # not imported (or blocked)
-        return None
-    try:
-        from torch.optim import lr_scheduler
-    except ImportError:  # pragma: no cover - a broken torch install
-        return None
-    return getattr(lr_scheduler, name, None)
-
-
-def _variant(cls: type) -> type:
-    """``cls``, or its subclass that also derives from the torch class it names in
-    ``_torch_base`` when torch is imported (created once per class, named like it)."""
-    base = _torch_class(getattr(cls, "_torch_base", "LRScheduler"))
-    if base is None or issubclass(cls, base):
-        return cls
-    variant = _TORCH_VARIANTS.get(cls)
-    if variant is None:
-        namespace = {
-            "__module__": cls.__module__,
-            "__qualname__": cls.__qualname__,
-            "__doc__": cls.__doc__,
-            "_public_class": cls,
-        }
-        variant = type(cls.__name__, (cls, base), namespace)
-        _TORCH_VARIANTS[cls] = variant
-    return variant
-
-
-def _rebuild(cls: type) -> Any:
-    """Unpickling: an empty instance of ``cls`` (or its torch variant); the state follows."""
-    return object.__new__(_variant(cls))
-
-
-def _is_torch_optimizer(optimizer: Any) -> bool:
-    if sys.modules.get("torch") is None:  # not imported (or blocked)
-        return False
-    try:
-        from torch.optim import Optimizer
-    except ImportError:  # pragma: no cover - a broken torch install
-        return False
-    return isinstance(optimizer, Optimizer)
-
-
-# --------------------------------------------------------------------------- updates applied
-
-
-class UpdateRecord:
-    """Whether an optimizer has applied an update since a scheduler first watched it.
-
-    Registered once per optimizer with torch's public ``register_step_post_hook`` (the
-    optimizer's ``step`` is left alone): the hook runs after each ``optimizer.step()``
-    that happened, and not when ``torch.amp.GradScaler`` skipped it. It holds no
-    reference to the optimizer, so it lives and dies with it.
-    """
-
-    __slots__ = ("applied", "__weakref__")
-
-    def __init__(self) -> None:
-        self.applied = False
-
-    def __call__(self, _optimizer: Any, _args: Any, _kwargs: Any) -> None:
-        self.applied = True
-
-
-_RECORDS: weakref.WeakKeyDictionary[Any, UpdateRecord] = weakref.WeakKeyDictionary()
-
-
-def update_record(optimizer: Any) -> UpdateRecord | None:
-    """The :class:`UpdateRecord` of a torch optimizer (registered on first use), or None
-    for an optimizer without step hooks (one that lives in R, a duck-typed one)."""
-    if not _is_torch_optimizer(optimizer):
-        return None
-    record = _RECORDS.get(optimizer)
-    if record is None:
-        record = UpdateRecord()
-        optimizer.register_step_post_hook(record)
-        _RECORDS[optimizer] = record
-    return record
-
-
-#: torch's wording (torch/optim/lr_scheduler.py), kept word for word so that filters
-#: users wrote for torch's warning (``warnings.filterwarnings(message=...)``) apply.
-ORDER_WARNING = (
-    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. "
-    "In PyTorch 1.1.0 and later, you should call them in the opposite order: "
-    "`optimizer.step()` before `lr_scheduler.step()`.  Failure to do this "
-    "will result in PyTorch skipping the first value of the learning rate schedule. "
-    "See more details at "
-    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+from ._param_groups import (
+    is_tensor,
+    replaced_lr,
+    warn_if_lr_replaced,
+    write_momentum,
+    write_values,
 )
-
-
-def _gradients_not_finite(optimizer: Any) -> bool:
-    """Whether a gradient of the optimizer holds an inf or a NaN: what makes
-    ``GradScaler.step`` skip ``optimizer.step()`` (the unscaled gradients stay there
-    until ``zero_grad()``)."""
-    import torch
-
-    for group in optimizer.param_groups:
-        for param in group["params"]:
-            grad = getattr(param, "grad", None)
-            if grad is not None and not bool(torch.isfinite(grad).all()):
-                return True
-    return False
-
-
-class ScheduleOverrideWarning(UserWarning):
-    """A scheduler's ``step()`` found another lr in a group than the one it wrote last,
-    and replaces it: something else changed the lr in between (another scheduler in
-    torch's ``ChainedScheduler``, ``ReduceLROnPlateau``, code setting it by hand), and
-    that change is lost (see "Composing" in :mod:`lr_one_cycle.scheduler`)."""
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def _is_tensor(value: Any) -> bool:
-    return hasattr(value, "fill_") and hasattr(value, "dtype")
-
-
-def _replaced_lr(lr: Any, written: float) -> Any:
-    """The lr found in a group when it is not ``written`` (the value a scheduler wrote
-    there last), else None. A tensor is compared in its own precision; one on an
-    accelerator is not read (that would wait for the device at every step)."""
-    if lr.__class__ is float:
-        return None if lr == written else lr
-    if _is_tensor(lr):
-        if lr.device.type != "cpu":
-            return None
-        found = lr.item()
-        return None if found == lr.new_tensor(written).item() else found
-    return None if lr == written else lr
-
-
-def write(group: dict[str, Any], key: str, value: float) -> None:
-    """Set ``group[key]`` to ``value``, in place when it holds a tensor."""
-    current = group[key]
-    if current.__class__ is not float and _is_tensor(current):
-        current.fill_(value)
-    else:
-        group[key] = value
-
-
-def write_momentum(group: dict[str, Any], key: str, value: float) -> None:
-    """Set the momentum: ``group["momentum"]``, or ``betas[0]`` keeping the other betas."""
-    if key == "momentum":
-        write(group, key, value)
-        return
-    betas = group["betas"]
-    first = betas[0]
-    if first.__class__ is not float and _is_tensor(first):
-        first.fill_(value)
-    else:
-        group["betas"] = (value, *betas[1:])
-
-
-def write_values(
-    groups: Sequence[dict[str, Any]],
-    lrs: Sequence[float],
-    momentum_key: str | None,
-    momentums: Sequence[float] | None,
-) -> None:
-    """Write every group's lr and, unless ``momentum_key`` is None, its momentum.
-
-    One loop per step on the hot path of every scheduler: floats are replaced directly,
-    anything else goes through :func:`write` / :func:`write_momentum`.
-    """
-    if momentum_key is None or momentums is None:
-        for group, lr in zip(groups, lrs):
-            if group["lr"].__class__ is float:
-                group["lr"] = lr
-            else:
-                write(group, "lr", lr)
-        return
-    plain_momentum = momentum_key == "momentum"
-    for group, lr, m in zip(groups, lrs, momentums):
-        if group["lr"].__class__ is float:
-            group["lr"] = lr
-        else:
-            write(group, "lr", lr)
-        if plain_momentum and group["momentum"].__class__ is float:
-            group["momentum"] = m
-        else:
-            write_momentum(group, momentum_key, m)
+from ._torch import (
+    UpdateRecord,
+    is_torch_optimizer,
+    rebuild,
+    update_record,
+    variant,
+    warn_if_no_update_yet,
+)
+from ._window import ValueWindow
+from .schedules import Schedule
 
 
 def plain(value: Any) -> Any:
@@ -289,57 +108,6 @@ def plain(value: Any) -> Any:
 def short(values: Sequence[float]) -> str:
     shown = ", ".join(f"{x:.4g}" for x in values[:4])
     return f"[{shown}{', ...' if len(values) > 4 else ''}]"
-
-
-# --------------------------------------------------------------------------- the window
-
-
-class ValueWindow:
-    """The exact values of consecutive steps of ``schedule``, read a window at a time.
-
-    Kept as flat lists of floats (one list per column, whatever the window's length), so
-    that nothing the garbage collector tracks lives per step. Windows start at 16 steps
-    and double up to ``32768 // n_groups``; a fractional position is computed alone.
-    """
-
-    __slots__ = ("_lr", "_momentum", "_n", "_size", "_max", "_start", "_len", "schedule", "last")
-
-    def __init__(self, schedule: Schedule) -> None:
-        self.schedule = schedule
-        #: ``schedule.last_step``, read once: ``step()`` checks it every call.
-        self.last = schedule.last_step
-        self._n = schedule.n_groups
-        self._max = max(16, 32768 // self._n)
-        self._size = 16
-        self._start = 0
-        self._len = 0
-        self._lr: list[float] = []
-        self._momentum: list[float] | None = None
-
-    def at(self, position: int | float) -> tuple[list[float], list[float] | None]:
-        """``(lrs, momentums)`` at a checked position, one value a group (new lists)."""
-        if type(position) is not int:
-            return self.schedule.at(position)
-        offset = position - self._start
-        if not 0 <= offset < self._len:
-            self._fill(position)
-            offset = 0
-        n = self._n
-        i = offset * n
-        momentum = self._momentum
-        return self._lr[i : i + n], None if momentum is None else momentum[i : i + n]
-
-    def _fill(self, start: int) -> None:
-        stop = start + self._size
-        last = self.last
-        if last is not None:
-            stop = min(stop, last + 1)
-        lr, momentum = self.schedule.values(np.arange(start, stop, dtype=np.int64), exact=True)
-        self._lr = lr.ravel().tolist()
-        self._momentum = None if momentum is None else momentum.ravel().tolist()
-        self._start = start
-        self._len = stop - start
-        self._size = min(2 * self._size, self._max)
 
 
 # --------------------------------------------------------------------------- the base
@@ -375,11 +143,11 @@ class Scheduler:
     _updates: UpdateRecord | None
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
-        return object.__new__(_variant(cls))
+        return object.__new__(variant(cls))
 
     def __reduce__(self) -> tuple[Any, ...]:
         cls = type(self)
-        return (_rebuild, (cls._public_class or cls,), self.__getstate__())
+        return (rebuild, (cls._public_class or cls,), self.__getstate__())
 
     def __getstate__(self) -> dict[str, Any]:
         # The update record is a hook of the optimizer: a copy watches its own optimizer.
@@ -412,7 +180,7 @@ class Scheduler:
         v.check_group_count(groups, schedule.n_groups)
         lrs, momentums = schedule.at(position)
         write_values(groups, lrs, momentum_key, momentums)
-        if initial_lrs is not None and _is_torch_optimizer(optimizer):
+        if initial_lrs is not None and is_torch_optimizer(optimizer):
             for group, lr in zip(groups, initial_lrs):
                 if self._replaces_initial_lr:
                     group["initial_lr"] = lr
@@ -485,11 +253,11 @@ class Scheduler:
         if len(groups) != len(lrs):
             v.check_group_count(groups, len(lrs))
         if self._step_count == 1:
-            self._warn_if_no_update_yet()
+            warn_if_no_update_yet(self._updates, self.optimizer)
         written, i = self._last_lr, 0
         for group in groups:  # (an index is cheaper than zip() here)
             if group["lr"] is not written[i]:  # not the float written last: look closer
-                self._warn_if_lr_replaced()
+                warn_if_lr_replaced(type(self).__name__, groups, self._last_lr)
                 break
             i += 1
         write_values(groups, lrs, self.momentum_key, momentums)
@@ -523,48 +291,6 @@ class Scheduler:
         :meth:`step` (a hand-over replaces the previous scheduler's values by design)."""
         target = self._target(epoch)
         self._apply(target)
-
-    def _warn_if_no_update_yet(self) -> None:
-        record = self._updates
-        if record is None or record.applied:
-            return
-        if _gradients_not_finite(self.optimizer):
-            from .training import ScheduleDriftWarning
-
-            # torch says "step() before optimizer.step()" here, which is false: the
-            # loop called scaler.step(optimizer), and GradScaler skipped the update.
-            warnings.warn(
-                "scheduler.step() after an update that torch.amp.GradScaler skipped (the "
-                "gradients hold inf/NaN): the schedule is now one step ahead of the "
-                "updates applied. lr_one_cycle.step_with_optimizer(scheduler, optimizer) "
-                "steps it after applied updates only",
-                ScheduleDriftWarning,
-                stacklevel=3,
-            )
-            return
-        warnings.warn(ORDER_WARNING, UserWarning, stacklevel=3)
-
-    def _warn_if_lr_replaced(self) -> None:
-        groups = self.optimizer.param_groups
-        for i, (group, last) in enumerate(zip(groups, self._last_lr)):
-            lr = group["lr"]
-            if lr is last:  # the float this scheduler wrote: nobody touched it
-                continue
-            found = _replaced_lr(lr, last)
-            if found is None:
-                continue
-            warnings.warn(
-                f"{type(self).__name__}.step(): optimizer.param_groups[{i}]['lr'] is "
-                f"{found!r}, not the {last!r} this scheduler wrote last, so something else "
-                "changed it (another scheduler stepped with it in torch's ChainedScheduler, "
-                "ReduceLROnPlateau, code setting it by hand); this scheduler writes absolute "
-                "values and replaces it now, so that change is lost. To compose schedules "
-                "use torch's SequentialLR or lr_one_cycle's join_schedules (see "
-                "lr_one_cycle.scheduler, 'Composing')",
-                ScheduleOverrideWarning,
-                stacklevel=3,
-            )
-            return
 
     def _past_the_end_message(self) -> str:
         last = self._schedule.last_step
@@ -619,8 +345,8 @@ class Scheduler:
         """The learning rates written by the last step, one per group: floats, or copies
         of the tensors when the groups hold tensor lrs (as torch's)."""
         groups = self.optimizer.param_groups
-        if any(_is_tensor(g["lr"]) for g in groups):
-            return [g["lr"].clone() if _is_tensor(g["lr"]) else g["lr"] for g in groups]
+        if any(is_tensor(g["lr"]) for g in groups):
+            return [g["lr"].clone() if is_tensor(g["lr"]) else g["lr"] for g in groups]
         return list(self._last_lr)
 
     # ------------------------------------------------------------------ elastic resume
@@ -679,7 +405,7 @@ class Scheduler:
     def _in_force(self) -> bool:
         groups = self.optimizer.param_groups
         return len(groups) == len(self._last_lr) and all(
-            g["lr"] is last or _replaced_lr(g["lr"], last) is None
+            g["lr"] is last or replaced_lr(g["lr"], last) is None
             for g, last in zip(groups, self._last_lr)
         )
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .scheduler import update_record
+from ._torch import update_record
 
 
 class ScheduleDriftWarning(UserWarning):

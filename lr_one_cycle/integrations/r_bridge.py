@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from ..cosine import CosineAnnealingScheduler, CosineAnnealingWarmRestarts, LinearCyclicalScheduler
+from ..cosine import CosineAnnealingScheduler, LinearCyclicalScheduler
 from ..one_cycle import OneCycleLR
 from ..schedules import (
     OneCycleSchedule,
@@ -41,6 +41,7 @@ from ..schedules import (
     one_cycle_schedule,
     warm_restarts_schedule,
 )
+from ..warm_restarts import CosineAnnealingWarmRestarts
 
 #: The schedulers R builds, by the name of the R function that builds them.
 SCHEDULERS: dict[str, type] = {
