@@ -8,9 +8,11 @@ convention). The schedulers are thin adapters over one base
 
 Importing the package does not import torch: the pure schedules, the CLI and optimizers
 that live in R never need it. Schedulers become torch ``LRScheduler`` instances once
-torch is imported.
+torch is imported; the schedules evaluate torch tensors of steps inside compiled graphs
+(:class:`InGraphScheduler` runs one in the compiled training step).
 """
 
+from .compiled import InGraphScheduler
 from .cosine import CosineAnnealingScheduler, CosineAnnealingWarmRestarts, LinearCyclicalScheduler
 from .factory import get_lr_scheduler, set_optimizer_lr
 from .one_cycle import OneCycleLR, lr_one_cycle
@@ -27,6 +29,7 @@ from .training import ScheduleDriftWarning, check_in_step, optimizer_updates, st
 __all__ = [
     "CosineAnnealingScheduler",
     "CosineAnnealingWarmRestarts",
+    "InGraphScheduler",
     "LRFindResult",
     "LinearCyclicalScheduler",
     "OneCycleLR",

@@ -324,6 +324,7 @@ def test_importing_the_package_or_using_numpy_steps_does_not_import_torch():
     code = (
         "import sys, numpy as np, lr_one_cycle\n"
         "lr_one_cycle.one_cycle_schedule(np.arange(5), max_lr=0.1, total_steps=5)\n"
+        "lr_one_cycle.InGraphScheduler\n"
         "print('torch' in sys.modules)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
