@@ -353,3 +353,22 @@ def test_exact_tables_compile_too():
             k, max_lr=0.1, total_steps=1000
         )
     assert backend.graphs == 1
+
+
+@pytest.mark.parametrize("case", FAMILIES)
+def test_a_schedule_crosses_into_the_compiled_region_as_plain_values_and_back(case):
+    from lr_one_cycle.schedules._torch import from_spec, spec_of
+
+    schedule = FAMILIES[case][0]
+    spec = spec_of(schedule)
+    plain = (str, int, float, bool, tuple)
+    assert all(isinstance(x, plain) for x in _flatten(spec))
+    assert from_spec(spec) == schedule
+
+
+def _flatten(value):
+    if isinstance(value, tuple):
+        for x in value:
+            yield from _flatten(x)
+    else:
+        yield value

@@ -40,7 +40,7 @@ Tensor = torch.Tensor
 class TableEvaluator(TorchEvaluator):
     """The exact path: a table of the values of steps ``0 .. P - 1``, read by step.
 
-    With ``period`` the steps wrap around (``k mod P``); otherwise the table ends at
+    A periodic table wraps the steps around (``k mod P``); otherwise it ends at
     ``last = P - 1``. Bitwise equal to :meth:`Schedule.values` with ``exact=True`` on
     every device, since reading a table rounds nothing.
     """
@@ -151,22 +151,31 @@ def pure_torch_values(
 
 # A schedule crosses into the nonstrict region as a spec of plain values (its class and
 # constructor arguments, nested for a schedule inside a schedule): dynamo passes only
-# such values in, and specialises the compiled code on them.
-Spec = tuple[str, tuple[tuple[str, Any], ...]]
+# such values in (not None: a marker stands for it), and specialises the compiled code
+# on them.
+Spec = tuple[str, str, tuple[tuple[str, Any], ...]]
+_SCHEDULE, _NONE = "<schedule>", "<None>"
 
 
 def _spec(cls: type, settings: dict[str, Any]) -> Spec:
-    items = tuple(
-        (key, spec_of(value) if isinstance(value, Schedule) else _plain(value))
-        for key, value in settings.items()
-    )
-    return f"{cls.__module__}:{cls.__qualname__}", items
+    items = tuple((key, _plain(value)) for key, value in settings.items())
+    return _SCHEDULE, f"{cls.__module__}:{cls.__qualname__}", items
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Schedule):
+        return spec_of(value)
     if isinstance(value, (list, tuple)):
         return tuple(_plain(x) for x in value)
-    return value
+    return _NONE if value is None else value
+
+
+def _unplain(value: Any) -> Any:
+    if isinstance(value, tuple) and len(value) == 3 and value[0] == _SCHEDULE:
+        return from_spec(value)
+    if isinstance(value, tuple):
+        return tuple(_unplain(x) for x in value)
+    return None if value == _NONE else value
 
 
 def spec_of(schedule: Schedule) -> Spec:
@@ -177,23 +186,10 @@ def spec_of(schedule: Schedule) -> Spec:
 
 def from_spec(spec: Spec) -> Schedule:
     """The schedule a :func:`spec_of` describes (its constructor checks it again)."""
-    path, items = spec
+    _, path, items = spec
     module, _, name = path.partition(":")
     cls = getattr(importlib.import_module(module), name)
-    kwargs = {
-        key: from_spec(value) if _is_spec(value) else value for key, value in items
-    }
-    return cls(**kwargs)  # type: ignore[no-any-return]
-
-
-def _is_spec(value: Any) -> bool:
-    return (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and isinstance(value[0], str)
-        and ":" in value[0]
-        and isinstance(value[1], tuple)
-    )
+    return cls(**{key: _unplain(value) for key, value in items})  # type: ignore[no-any-return]
 
 
 def _traced_values(spec: Spec, steps: Tensor, exact: bool, max_step: int | None) -> Values:
