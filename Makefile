@@ -36,6 +36,7 @@ lint: setup
 bench: setup
 	$(PY) benchmarks/bench_one_cycle.py
 	$(PY) benchmarks/bench_cosine.py
+	$(PY) benchmarks/bench_compiled.py
 	$(PY) benchmarks/bench_r.py
 
 clean:
