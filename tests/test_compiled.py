@@ -347,3 +347,20 @@ def test_values_that_never_repeat_need_max_step_for_the_table():
     for _ in range(25):
         in_graph.step()
     assert in_graph.last_epoch == 20 and not math.isnan(optimizer.param_groups[0]["lr"].item())
+
+
+def test_without_cycle_momentum_only_the_lr_is_written():
+    torch.manual_seed(0)
+    optimizer = torch.optim.SGD(
+        torch.nn.Linear(2, 1).parameters(), lr=torch.tensor(0.0), momentum=0.9
+    )
+    in_graph = InGraphScheduler(
+        OneCycleLR(optimizer, max_lr=0.1, total_steps=10, cycle_momentum=False)
+    )
+    for _ in range(4):
+        in_graph.step()
+    group = optimizer.param_groups[0]
+    assert group["momentum"] == 0.9
+    assert group["lr"].item() == float(
+        torch.tensor(one_cycle_schedule(4, max_lr=0.1, total_steps=10)[0], dtype=torch.float32)
+    )
