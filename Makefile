@@ -65,6 +65,7 @@ bench: setup
 	$(PY) benchmarks/bench_one_cycle.py
 	$(PY) benchmarks/bench_cosine.py
 	$(PY) benchmarks/bench_compose.py
+	$(PY) benchmarks/bench_compiled.py
 	$(PY) benchmarks/bench_r.py
 
 clean:

@@ -8,10 +8,12 @@ convention). The schedulers are thin adapters over one base
 
 Importing the package does not import torch: the pure schedules, the CLI and optimizers
 that live in R never need it. Schedulers become torch ``LRScheduler`` instances once
-torch is imported.
+torch is imported; the schedules evaluate torch tensors of steps inside compiled graphs
+(:class:`InGraphScheduler` runs one in the compiled training step).
 """
 
 from ._param_groups import ScheduleOverrideWarning
+from .compiled import InGraphScheduler
 from .cosine import CosineAnnealingScheduler, LinearCyclicalScheduler
 from .cyclic import CyclicLR
 from .factory import get_lr_scheduler, set_optimizer_lr
@@ -38,6 +40,7 @@ __all__ = [
     "CosineAnnealingScheduler",
     "CosineAnnealingWarmRestarts",
     "CyclicLR",
+    "InGraphScheduler",
     "LRFindResult",
     "LinearCyclicalScheduler",
     "OneCycleLR",

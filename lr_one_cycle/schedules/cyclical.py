@@ -32,7 +32,15 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
-from ._protocol import FloatArray, IntArray, Schedule, Steps, Values
+from ._protocol import (
+    FloatArray,
+    IntArray,
+    Schedule,
+    Steps,
+    TorchEvaluator,
+    Values,
+    evaluate,
+)
 from .anneal import elementwise, sequential_products
 
 CyclicalShape = Literal["cos", "linear", "monotonic"]
@@ -85,6 +93,20 @@ class CyclicalSchedule(Schedule):
     def _evaluate(self, steps: npt.NDArray[Any], exact: bool) -> Values:
         return Values(cyclical_values(steps.astype(np.int64), self, exact=exact)[:, None], None)
 
+    @property
+    def period(self) -> int | None:
+        """``cycle_size + warmup_duration`` when every cycle is alike (sizes that do not
+        grow, values not multiplied)."""
+        if (self.start_value_mult, self.end_value_mult) != (1.0, 1.0):
+            return None
+        size, warm, mult = self.cycle_size, self.warmup_duration, self.cycle_mult
+        if (int(size * mult), int(warm * mult)) != (size, warm):
+            return None
+        return int(size + warm)
+
+    def _torch_evaluator(self, max_step: int | None) -> TorchEvaluator:
+        return CyclicalOnTensors(self, max_step)
+
     def resumed(self, step: int | float, **changes: Any) -> tuple[Schedule, int | float]:
         """Go on with cycles of ``cycle_size`` events (and ``warmup_duration``, unchanged
         when not given) from the same point of the cycle: the same cycle index and the
@@ -101,16 +123,21 @@ class CyclicalSchedule(Schedule):
 
 
 def cycle_layout(
-    cycle_size: int, warmup_duration: int, cycle_mult: float, last_event: int
+    cycle_size: int,
+    warmup_duration: int,
+    cycle_mult: float,
+    last_event: int,
+    max_cycles: int | None = None,
 ) -> tuple[IntArray, IntArray, IntArray]:
     """``(starts, sizes, warmups)`` of the cycles up to ``last_event``.
 
     Lists cycles until they stop growing (the last listed one then repeats forever) or
-    until one reaches past ``last_event``. ``cycle_mult >= 1`` and each growing cycle is
-    at least one event longer than the one before, so this is O(sqrt(last_event)) at worst.
+    until one reaches past ``last_event`` (or ``max_cycles + 1`` are listed).
+    ``cycle_mult >= 1`` and each growing cycle is at least one event longer than the one
+    before, so this is O(sqrt(last_event)) at worst.
     """
     starts, sizes, warmups = [0], [cycle_size], [warmup_duration]
-    while True:
+    while max_cycles is None or len(starts) <= max_cycles:
         size, warm = sizes[-1], warmups[-1]
         grown, grown_warm = int(size * cycle_mult), int(warm * cycle_mult)
         following = starts[-1] + size + warm
@@ -216,6 +243,96 @@ def cyclical_values(
     return np.asarray(value, dtype=np.float64)
 
 
+class CyclicalOnTensors(TorchEvaluator):
+    """ignite's cycles on tensors: :func:`cycle_positions` and :func:`cyclical_values`'
+    operations, in their order. Growing cycles are listed up to ``max_step`` (default:
+    until they settle, or to 2**53), values multiplied every cycle up to ``max_step``'s
+    cycle or until they stay (0, infinity). Float64 values are bitwise equal to the exact
+    path for the linear and monotonic shapes, and for the cosine wherever torch's ``cos``
+    rounds like the C library's."""
+
+    def __init__(self, settings: CyclicalSchedule, max_step: int | None) -> None:
+        import torch
+
+        from ._torch import LIST_LIMIT, constant, too_many
+
+        reach = v.MAX_COUNT if max_step is None else max_step
+        size, warm, mult = settings.cycle_size, settings.warmup_duration, settings.cycle_mult
+        starts, sizes, warmups = cycle_layout(size, warm, mult, reach, LIST_LIMIT)
+        if starts.size > LIST_LIMIT:
+            raise too_many(f"cycle_mult={mult:g} (cycles that keep growing)", max_step)
+        last_size, last_warm = int(sizes[-1]), int(warmups[-1])
+        settled = (int(last_size * mult), int(last_warm * mult)) == (last_size, last_warm)
+        self.last = None if settled else reach
+        self.shape = settings.shape
+        self.single = starts.size == 1
+        self.size, self.warm = float(size), float(warm)  # the first cycle's, when single
+        self.starts, self.sizes, self.warmups = (
+            constant(a, dtype=torch.int64) for a in (starts, sizes, warmups)
+        )
+        self.has_warmup = bool(warmups.max() > 0)
+        # S_k and E_k, multiplied once a cycle (ignite's ``*=``), listed to max_step's cycle.
+        count = None
+        if max_step is not None:
+            count = int(cycle_positions(np.array([max_step], np.int64), settings).cycle[0]) + 2
+        self.start_value, self.end_value = start, end = settings.start_value, settings.end_value
+        self.start_values = _products(start, settings.start_value_mult, max_step, count)
+        self.end_values = _products(end, settings.end_value_mult, max_step, count)
+
+    def evaluate(self, t: Any) -> Values:
+        import torch
+
+        from ._torch import gather_clamped
+
+        events = t.to(torch.int64)
+        if self.single:
+            cycle = torch.div(events, int(self.size + self.warm), rounding_mode="floor")
+            local = events - cycle * int(self.size + self.warm)
+            size: Any = self.size
+            warm: Any = self.warm
+        else:
+            listed = torch.searchsorted(self.starts, events, right=True) - 1
+            within = events - self.starts[listed]
+            length = self.sizes[listed] + self.warmups[listed]
+            periods = torch.div(within, length, rounding_mode="floor")
+            local, cycle = within - periods * length, listed + periods
+            size = self.sizes[listed].to(torch.float64)
+            warm = self.warmups[listed].to(torch.float64)
+        e = local.to(torch.float64)
+        before_end = e < size
+        if self.start_values is None:
+            s: Any = self.start_value
+            s_next: Any = self.start_value
+        else:
+            s_next = gather_clamped(self.start_values, cycle + 1)
+            s = torch.where(before_end, gather_clamped(self.start_values, cycle), s_next)
+        end: Any = (
+            self.end_value if self.end_values is None else gather_clamped(self.end_values, cycle)
+        )
+        if self.shape == "cos":
+            value = s + ((end - s) / 2) * (1 - torch.cos(math.pi * (e / size)))
+        elif self.shape == "linear":
+            value = end + (s - end) * torch.abs(e / size - 0.5) * 2
+        else:
+            value = s + (end - s) * (e / size)
+        if self.has_warmup:
+            most = max(warm, 1.0) if isinstance(warm, float) else torch.clamp_min(warm, 1.0)
+            warmup_progress = (e - size) / most
+            value = torch.where(e > size, end + (s_next - end) * warmup_progress, value)
+        return Values(value[:, None], None)
+
+
+def _products(first: float, mult: float, max_step: int | None, count: int | None) -> Any:
+    """``first * mult**k`` rounded after every product (ignite's ``*=``) as a tensor,
+    ``count`` of them or until they stay; None when ``mult`` is 1."""
+    from ._torch import constant, listed_up_to
+
+    if mult == 1.0:
+        return None
+    what = f"a value multiplied by {mult:g} every cycle"
+    return constant(listed_up_to(first, lambda x, _: x * mult, what, max_step, count))
+
+
 # --------------------------------------------------------------------------- elastic resume
 # The cycles never end, so a run of another length has no "rest of the run" to fit: what
 # changes is the length of the cycles (in events), given as the new first cycle
@@ -285,7 +402,7 @@ def cosine_annealing_schedule(
     end_value_mult: float = 1.0,
     warmup_duration: int = 0,
     exact: bool = False,
-) -> float | FloatArray:
+) -> Any:
     r"""ignite 0.5.5's ``CosineAnnealingScheduler`` value at ``steps`` (events; random access).
 
     Cycle ``k`` anneals over its ``C_k`` events (``e`` counts from 0 inside it)
@@ -298,7 +415,9 @@ def cosine_annealing_schedule(
 
     Args:
         steps: an event index (int >= 0) or an array of them; event ``n`` is the value
-            the ``(n+1)``-th handler call writes (ignite's convention).
+            the ``(n+1)``-th handler call writes (ignite's convention). A torch tensor
+            of them gives a float64 tensor on its device (the torch path,
+            :mod:`lr_one_cycle.schedules._protocol`; :class:`CyclicalOnTensors`).
         start_value, end_value, cycle_size, cycle_mult, start_value_mult,
         end_value_mult, warmup_duration: as ignite's.
         exact: arrays bitwise equal to ignite (``math.cos`` per element) rather than
@@ -319,17 +438,13 @@ def cosine_annealing_schedule(
     ...     [0, 1, 2, 3, 4], start_value=1.0, end_value=0.0, cycle_size=4).round(3).tolist()
     [1.0, 0.854, 0.5, 0.146, 1.0]
     """
-    schedule = CyclicalSchedule(
-        "cos",
-        start_value,
-        end_value,
-        cycle_size,
-        cycle_mult,
-        start_value_mult,
-        end_value_mult,
-        warmup_duration,
-    )
-    return schedule.evaluate(steps, exact=exact)[0]  # type: ignore[no-any-return]
+    settings = {
+        "shape": "cos", "start_value": start_value, "end_value": end_value,
+        "cycle_size": cycle_size, "cycle_mult": cycle_mult,
+        "start_value_mult": start_value_mult, "end_value_mult": end_value_mult,
+        "warmup_duration": warmup_duration,
+    }
+    return evaluate(CyclicalSchedule, settings, steps, exact=exact)[0]
 
 
 def linear_cyclical_schedule(
@@ -344,7 +459,7 @@ def linear_cyclical_schedule(
     warmup_duration: int = 0,
     monotonic: bool = False,
     exact: bool = False,
-) -> float | FloatArray:
+) -> Any:
     r"""ignite 0.5.5's ``LinearCyclicalScheduler`` value at ``steps`` (events; random access).
 
     Cycle ``k`` goes linearly from ``S_k`` to ``E_k`` at mid-cycle and back,
@@ -357,7 +472,7 @@ def linear_cyclical_schedule(
     so always exact (``exact`` is accepted for symmetry).
 
     Args:
-        steps: an event index or an array of them (see
+        steps: an event index, an array or a torch tensor of them (see
             :func:`cosine_annealing_schedule`).
         monotonic: go from start to end once per cycle.
 
@@ -374,14 +489,10 @@ def linear_cyclical_schedule(
     array([1. , 0.5, 0. , 0.5, 1. ])
     """
     shape = "monotonic" if v.as_bool("monotonic", monotonic) else "linear"
-    schedule = CyclicalSchedule(
-        shape,
-        start_value,
-        end_value,
-        cycle_size,
-        cycle_mult,
-        start_value_mult,
-        end_value_mult,
-        warmup_duration,
-    )
-    return schedule.evaluate(steps, exact=exact)[0]  # type: ignore[no-any-return]
+    settings = {
+        "shape": shape, "start_value": start_value, "end_value": end_value,
+        "cycle_size": cycle_size, "cycle_mult": cycle_mult,
+        "start_value_mult": start_value_mult, "end_value_mult": end_value_mult,
+        "warmup_duration": warmup_duration,
+    }
+    return evaluate(CyclicalSchedule, settings, steps, exact=exact)[0]

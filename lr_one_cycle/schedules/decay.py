@@ -7,6 +7,7 @@ Iterations may be fractional; iteration ``total_iters`` holds the final value.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -14,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
-from ._protocol import FloatArray, Schedule, Values
+from ._protocol import FloatArray, Schedule, TorchEvaluator, Values, is_tensor
 from .anneal import cos, power
 from .resume import retime
 
@@ -108,11 +109,14 @@ class LrDecay(Schedule):
     def range_note(self) -> str:
         return f"total_iters={self.total_iters}"
 
-    def __call__(self, iteration: Any, *, exact: bool = False) -> float | FloatArray:
+    def __call__(self, iteration: Any, *, exact: bool = False) -> Any:
         """The lr at ``iteration``: a float for a number (bitwise the scripts'), an array
         of the same shape for an array (bitwise too with ``exact=True``, else numpy's
-        cos/power). Raises ``ValueError`` outside ``0 .. total_iters``."""
-        return self.evaluate(iteration, exact=exact)[0]  # type: ignore[no-any-return]
+        cos/power), a float64 tensor on its device for a tensor (the torch path,
+        :class:`LrDecayOnTensors`). Raises ``ValueError`` outside ``0 .. total_iters``."""
+        if is_tensor(iteration):
+            return self.torch_values(iteration, exact=exact).lr[..., 0]
+        return self.evaluate(iteration, exact=exact)[0]
 
     def _evaluate(self, steps: npt.NDArray[Any], exact: bool) -> Values:
         return Values(self._lr(steps.astype(np.float64), exact)[:, None], None)
@@ -150,3 +154,47 @@ class LrDecay(Schedule):
         """Continue from iteration ``step`` as a run of ``total_steps`` iterations in all
         (elastic resume, :mod:`lr_one_cycle.schedules.resume`)."""
         return retime(self, (), self.total_iters, int(step), **changes)
+
+    def _torch_evaluator(self, max_step: int | None) -> TorchEvaluator:
+        return LrDecayOnTensors(self)
+
+
+class LrDecayOnTensors(TorchEvaluator):
+    """:meth:`LrDecay._lr` on tensors, in its operation order. ``"step"`` reads
+    ``decay_rate ** n`` from a table of the ``step_num`` powers and divides as numpy's
+    ``//`` does, so it is bitwise equal to the exact path; ``"cos"`` is wherever torch's
+    ``cos`` rounds like the C library's, and ``"poly"`` wherever its ``pow`` does."""
+
+    def __init__(self, schedule: LrDecay) -> None:
+        from ._torch import constant
+
+        self.last = schedule.total_iters
+        self.kind = schedule.lr_decay_type
+        self.lr, self.min_lr, self.total = schedule.lr, schedule.min_lr, schedule.total_iters
+        self.w = schedule.warmup_total_iters  # type: ignore[attr-defined]
+        self.tail = schedule.no_aug_iter  # type: ignore[attr-defined]
+        self.start = schedule.warmup_lr_start  # type: ignore[attr-defined]
+        self.step_size = schedule.step_size  # type: ignore[attr-defined]
+        self.step_num = schedule.step_num
+        rate = schedule.decay_rate  # type: ignore[attr-defined]
+        self.powers = constant([pow(rate, float(n)) for n in range(schedule.step_num)])
+
+    def evaluate(self, t: Any) -> Values:
+        import torch
+
+        from ._torch import floor_divide
+
+        lr, min_lr, total = self.lr, self.min_lr, self.total
+        if self.kind == "cos":
+            w, tail, start = self.w, self.tail, self.start
+            warm = (lr - start) * torch.pow(t / float(w), 2) + start
+            angle = math.pi * (t - w) / (total - w - tail)
+            middle = min_lr + 0.5 * (lr - min_lr) * (1.0 + torch.cos(angle))
+            value = torch.where(t < total - tail, middle, min_lr)
+            value = torch.where(t <= w, warm, value)
+        elif self.kind == "step":
+            n = torch.clamp_max(floor_divide(t, self.step_size), self.step_num - 1)
+            value = lr * self.powers[n.to(torch.int64)]
+        else:
+            value = min_lr + (lr - min_lr) * torch.pow(1 - t / total, POLY_POWER)
+        return Values(value[:, None], None)

@@ -10,6 +10,7 @@ between ``initial_lr = max_lr / div_factor``, ``max_lr`` and
 
 from __future__ import annotations
 
+import math
 from dataclasses import InitVar, dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
-from ._protocol import FloatArray, Schedule, Steps, Values
+from ._protocol import FloatArray, Schedule, Steps, TorchEvaluator, Values, evaluate
 from .anneal import ANNEAL_STRATEGIES, AnnealStrategy, anneal_coefficients, anneal_shape
 from .resume import retime
 
@@ -216,6 +217,44 @@ class OneCycleSchedule(Schedule):
         resume, :mod:`lr_one_cycle.schedules.resume`)."""
         return retime(self, (), self.total_steps, int(step), **changes)
 
+    def _torch_evaluator(self, max_step: int | None) -> TorchEvaluator:
+        return OneCycleOnTensors(self)
+
+
+class OneCycleOnTensors(TorchEvaluator):
+    """The 1cycle curve on tensors: :meth:`OneCycleSchedule._evaluate`'s operations, in
+    its order (phase by the first end not passed, ``pct``, the anneal shape, then
+    ``c0 + c1 * x`` per group). Float64 values are bitwise equal to the exact path with
+    ``anneal_strategy="linear"``, and with ``"cos"`` wherever torch's ``cos`` rounds
+    like the C library's (always in a CPU graph compiled from one step)."""
+
+    def __init__(self, schedule: OneCycleSchedule) -> None:
+        from ._torch import constant
+
+        ends = schedule._phase_ends
+        (lr0, lr1), (m0, m1) = schedule._lr, schedule._momentum
+        self.last = self.total = int(schedule.total_steps)
+        self.n_groups = schedule.n_groups
+        self.ends = ends
+        self.end = constant(ends)
+        self.start = constant((0.0, *ends[:-1]))
+        self.lr0, self.lr1, self.m0, self.m1 = (constant(c) for c in (lr0, lr1, m0, m1))
+        self.cos = schedule.anneal_strategy == "cos"
+
+    def evaluate(self, t: Any) -> Values:
+        import torch
+
+        from ._torch import first_phase
+
+        s = torch.clamp_max(t, self.total - 1)
+        phase = first_phase(s, self.ends, len(self.ends))
+        start = self.start[phase]
+        span = self.end[phase] - start
+        pct = torch.where(span != 0, (s - start) / span, 1.0)
+        x = (torch.cos(pct * math.pi) + 1 if self.cos else pct)[:, None]
+        lr = self.lr0[phase] + self.lr1[phase] * x
+        return Values(lr, self.m0[phase] + self.m1[phase] * x)
+
 
 def one_cycle_schedule(
     steps: Steps,
@@ -249,13 +288,18 @@ def one_cycle_schedule(
     Args:
         steps: a step (int) or an array of steps in ``0 .. total_steps`` (step
             ``total_steps`` holds the final value; see the step convention in
-            :mod:`lr_one_cycle.schedules`).
+            :mod:`lr_one_cycle.schedules`), or a torch tensor of them: float64 tensors
+            on its device come back, computed with tensor operations only, so that
+            ``torch.compile(fullgraph=True)`` traces the call with the step as data
+            (the torch path, :mod:`lr_one_cycle.schedules._protocol`).
         max_lr: the peak learning rate; a list gives one schedule per group.
         total_steps: the number of optimizer updates the cycle spans.
         pct_start, anneal_strategy, div_factor, final_div_factor, three_phase,
         base_momentum, max_momentum: as torch's ``OneCycleLR``.
         exact: arrays bitwise equal to the scalar path (one ``math.cos`` per element)
-            rather than ``numpy.cos`` (within 4 ulp).
+            rather than ``numpy.cos`` (within 4 ulp); for tensors, a table of the exact
+            values read by step (bitwise on every device) rather than ``torch.cos``
+            (bitwise with ``"linear"``; see :class:`OneCycleOnTensors`).
 
     Returns:
         ``(lr, momentum)``: floats for an int step; arrays of the shape of ``steps``
@@ -274,16 +318,16 @@ def one_cycle_schedule(
     >>> lr.round(4).tolist(), momentum.round(4).tolist()
     ([0.04, 1.0, 0.6113, 0.0], [0.95, 0.85, 0.8889, 0.95])
     """
-    schedule = OneCycleSchedule(
-        max_lr=max_lr,
-        total_steps=total_steps,
-        pct_start=pct_start,
-        anneal_strategy=anneal_strategy,
-        div_factor=div_factor,
-        final_div_factor=final_div_factor,
-        three_phase=three_phase,
-        base_momentum=base_momentum,
-        max_momentum=max_momentum,
-    )
+    settings = {
+        "max_lr": max_lr,
+        "total_steps": total_steps,
+        "pct_start": pct_start,
+        "anneal_strategy": anneal_strategy,
+        "div_factor": div_factor,
+        "final_div_factor": final_div_factor,
+        "three_phase": three_phase,
+        "base_momentum": base_momentum,
+        "max_momentum": max_momentum,
+    }
     per_group = v.as_sequence("max_lr", max_lr) is not None
-    return schedule.evaluate(steps, exact=exact, per_group=per_group)
+    return evaluate(OneCycleSchedule, settings, steps, exact=exact, per_group=per_group)

@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
-from ._protocol import FloatArray, Schedule, Values
+from ._protocol import FloatArray, Schedule, TorchEvaluator, Values
 
 ResumeKnots = tuple[tuple[int, float], ...]
 
@@ -162,6 +162,39 @@ class Retimed(Schedule):
 
     def resumed(self, step: int | float, **changes: Any) -> tuple[Schedule, int | float]:
         return retime(self.original, self.knots, self.total_steps, int(step), **changes)
+
+    def _torch_evaluator(self, max_step: int | None) -> TorchEvaluator:
+        return RetimedOnTensors(self, self.original._torch_evaluator(None))
+
+
+class RetimedOnTensors(TorchEvaluator):
+    """:func:`resume_positions` on tensors (the same operations, bitwise), then the
+    original's closed form at those positions."""
+
+    def __init__(self, schedule: Retimed, original: TorchEvaluator) -> None:
+        from ._torch import constant
+
+        self.original = original
+        self.last = schedule.total_steps
+        self.n_groups = schedule.n_groups
+        self.count = len(schedule.knots)
+        self.knot_steps = constant([k for k, _ in schedule.knots])
+        self.knot_positions = constant([u for _, u in schedule.knots])
+        self.first_position = schedule.knots[0][1] if schedule.knots else 0.0
+
+    def evaluate(self, t: Any) -> Values:
+        import torch
+
+        count, steps, positions = self.count, self.knot_steps, self.knot_positions
+        if count == 0:
+            return self.original.evaluate(t)
+        if count == 1:
+            return self.original.evaluate(torch.full_like(t, self.first_position))
+        i = torch.searchsorted(steps, t, right=True) - 1
+        seg = torch.clamp_max(i, count - 2)
+        s_a, u_a, s_b, u_b = steps[seg], positions[seg], steps[seg + 1], positions[seg + 1]
+        inside = u_a + (t - s_a) * (u_b - u_a) / (s_b - s_a)
+        return self.original.evaluate(torch.where(i >= count - 1, positions[-1], inside))
 
 
 def retime(

@@ -24,7 +24,15 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
-from ._protocol import FloatArray, IntArray, Schedule, Steps, Values
+from ._protocol import (
+    FloatArray,
+    IntArray,
+    Schedule,
+    Steps,
+    TorchEvaluator,
+    Values,
+    evaluate,
+)
 from .anneal import cos
 
 
@@ -72,6 +80,14 @@ class WarmRestartsSchedule(Schedule):
     def _evaluate(self, steps: npt.NDArray[Any], exact: bool) -> Values:
         return Values(warm_restarts_values(steps.astype(np.float64), self, exact=exact), None)
 
+    @property
+    def period(self) -> int | None:
+        """``T_0`` when every cycle is alike (``T_mult == 1``, ``decay == 1``)."""
+        return int(self.T_0) if self.T_mult == 1 and self.decay == 1.0 else None
+
+    def _torch_evaluator(self, max_step: int | None) -> TorchEvaluator:
+        return WarmRestartsOnTensors(self, max_step)
+
     def resumed(self, step: int | float, **changes: Any) -> tuple[Schedule, int | float]:
         """Go on with cycles whose first lasts ``T_0`` steps (and ``warmup_steps``,
         unchanged when not given), at the position with the same cycle index and the
@@ -108,6 +124,76 @@ def restart_positions(
         lengths.append(lengths[-1] * settings.T_mult)
     cycle = np.searchsorted(np.asarray(bounds, np.float64), t, side="right") - 1
     return cycle, t - np.asarray(bounds, np.float64)[cycle], np.asarray(lengths, np.float64)[cycle]
+
+
+class WarmRestartsOnTensors(TorchEvaluator):
+    """SGDR on tensors: :func:`restart_positions` and :func:`warm_restarts_values`'
+    operations, in their order, at any position (fractional too). With ``T_mult == 1``
+    the restart is found with ``fmod`` (exact, like torch's ``%``); growing cycles are
+    listed up to ``max_step`` (by default up to 2**53: they grow geometrically), and
+    ``decay**i`` up to ``max_step``'s cycle or until it reaches 0. Float64 values are
+    bitwise equal to the exact path wherever torch's ``cos`` rounds like the C
+    library's (always in a CPU graph compiled from one step)."""
+
+    def __init__(self, settings: WarmRestartsSchedule, max_step: int | None) -> None:
+        from ._torch import LIST_LIMIT, constant, listed_up_to, too_many
+
+        reach = v.MAX_COUNT if max_step is None else max_step
+        self.n_groups = settings.n_groups
+        self.first, self.mult = settings.T_0, settings.T_mult
+        self.eta_min, self.warmup = settings.eta_min, settings.warmup_steps
+        self.span = constant([b - settings.eta_min for b in settings.base_lr])
+        cycles = None if max_step is None else int(max_step // settings.T_0) + 1
+        if settings.T_mult != 1:
+            bounds: list[int | float] = [0]
+            lengths: list[int | float] = [settings.T_0]
+            while bounds[-1] + lengths[-1] <= reach:
+                if len(bounds) > LIST_LIMIT:
+                    what = f"T_mult={settings.T_mult:g} (cycles that keep growing)"
+                    raise too_many(what, max_step)
+                bounds.append(bounds[-1] + lengths[-1])
+                lengths.append(lengths[-1] * settings.T_mult)
+            self.bounds, self.lengths = constant(bounds), constant(lengths)
+            self.last = reach
+            cycles = len(bounds)
+        self.decays = None
+        if settings.decay != 1.0:
+            decay = settings.decay
+            what = f"decay={decay:g} (an amplitude that changes every cycle)"
+            powers = listed_up_to(1.0, lambda _, i: _power(decay, i), what, max_step, cycles)
+            self.decays = constant(powers)
+
+    def evaluate(self, t: Any) -> Values:
+        import torch
+
+        from ._torch import gather_clamped
+
+        if self.mult == 1:
+            t_cur = torch.fmod(t, self.first)
+            cycle = ((t - t_cur) / self.first).to(torch.int64)
+            t_i: Any = float(self.first)
+        else:
+            cycle = torch.searchsorted(self.bounds, t, right=True) - 1
+            t_cur, t_i = t - self.bounds[cycle], self.lengths[cycle]
+        amplitude = self.span
+        if self.decays is not None:
+            amplitude = self.span * gather_clamped(self.decays, cycle)[:, None]
+        eta_min, warmup = self.eta_min, self.warmup
+        angle = math.pi * (t_cur - warmup) / (t_i - warmup)
+        lr = eta_min + amplitude * (1 + torch.cos(angle))[:, None] / 2
+        if warmup:
+            ramp = eta_min + amplitude * (t_cur / warmup)[:, None]
+            lr = torch.where((t_cur < warmup)[:, None], ramp, lr)
+        return Values(lr, None)
+
+
+def _power(base: float, exponent: int) -> float:
+    """``base ** exponent`` as the exact path computes it; infinity where that overflows
+    (the exact path raises ``OverflowError`` there)."""
+    try:
+        return float(base**exponent)
+    except OverflowError:
+        return math.inf
 
 
 def warm_restarts_values(
@@ -178,7 +264,7 @@ def warm_restarts_schedule(
     decay: float = 1.0,
     warmup_steps: int = 0,
     exact: bool = False,
-) -> float | FloatArray:
+) -> Any:
     r"""SGDR's learning rate at ``steps`` (epochs, possibly fractional), as torch 2.13's
     ``CosineAnnealingWarmRestarts`` computes it (random access).
 
@@ -195,7 +281,8 @@ def warm_restarts_schedule(
 
     Args:
         steps: a position in epochs (steps when stepped per batch; fractions allowed,
-            >= 0) or an array of them.
+            >= 0), an array or a torch tensor of them (a float64 tensor on its device
+            comes back: the torch path, :class:`WarmRestartsOnTensors`).
         base_lr: the lr each cycle starts from (one value, or one per group).
         T_0: the first cycle's length; T_mult: growth of each next cycle (any real >= 1,
             torch takes integers); eta_min: the lowest lr; decay: each cycle's amplitude
@@ -216,13 +303,9 @@ def warm_restarts_schedule(
     >>> warm_restarts_schedule([0, 1, 2, 3, 4], base_lr=1.0, T_0=4).round(4).tolist()
     [1.0, 0.8536, 0.5, 0.1464, 1.0]
     """
-    schedule = WarmRestartsSchedule(
-        base_lr=base_lr,
-        T_0=T_0,
-        T_mult=T_mult,
-        eta_min=eta_min,
-        decay=decay,
-        warmup_steps=warmup_steps,
-    )
+    settings = {
+        "base_lr": base_lr, "T_0": T_0, "T_mult": T_mult, "eta_min": eta_min,
+        "decay": decay, "warmup_steps": warmup_steps,
+    }
     per_group = v.as_sequence("base_lr", base_lr) is not None
-    return schedule.evaluate(steps, exact=exact, per_group=per_group)[0]  # type: ignore[no-any-return]
+    return evaluate(WarmRestartsSchedule, settings, steps, exact=exact, per_group=per_group)[0]
