@@ -31,24 +31,57 @@ def other_shrinking(cycle: int) -> float:
 PARITY_CASES = {
     "sgd-triangular": ("SGD", 1, 50, dict(base_lr=0.01, max_lr=0.1, step_size_up=5)),
     "adam-triangular2": (
-        "Adam", 1, 80, dict(base_lr=0.001, max_lr=0.01, step_size_up=4, step_size_down=7,
-                            mode="triangular2", base_momentum=0.85, max_momentum=0.95),
+        "Adam",
+        1,
+        80,
+        dict(
+            base_lr=0.001,
+            max_lr=0.01,
+            step_size_up=4,
+            step_size_down=7,
+            mode="triangular2",
+            base_momentum=0.85,
+            max_momentum=0.95,
+        ),
     ),
     "adamw-exp-range-3-groups": (
-        "AdamW", 3, 90, dict(base_lr=[0.001, 0.002, 0.0005], max_lr=[0.01, 0.05, 0.1],
-                             step_size_up=6, mode="exp_range", gamma=0.99,
-                             base_momentum=[0.8, 0.85, 0.7], max_momentum=[0.9, 0.95, 0.99]),
+        "AdamW",
+        3,
+        90,
+        dict(
+            base_lr=[0.001, 0.002, 0.0005],
+            max_lr=[0.01, 0.05, 0.1],
+            step_size_up=6,
+            mode="exp_range",
+            gamma=0.99,
+            base_momentum=[0.8, 0.85, 0.7],
+            max_momentum=[0.9, 0.95, 0.99],
+        ),
     ),
     "rmsprop-2-groups": ("RMSprop", 2, 40, dict(base_lr=[0.01, 0.02], max_lr=0.2, step_size_up=3)),
     "sgd-no-momentum-cycling": (
-        "SGD", 2, 30, dict(base_lr=0.01, max_lr=0.1, step_size_up=2, cycle_momentum=False),
+        "SGD",
+        2,
+        30,
+        dict(base_lr=0.01, max_lr=0.1, step_size_up=2, cycle_momentum=False),
     ),
     "sgd-custom-scale-cycle": (
-        "SGD", 1, 60, dict(base_lr=0.01, max_lr=0.1, step_size_up=3, scale_fn=shrinking),
+        "SGD",
+        1,
+        60,
+        dict(base_lr=0.01, max_lr=0.1, step_size_up=3, scale_fn=shrinking),
     ),
     "adam-custom-scale-iterations": (
-        "Adam", 2, 60, dict(base_lr=0.001, max_lr=0.01, step_size_up=5,
-                            scale_fn=lambda k: 1 / (1 + k), scale_mode="iterations"),
+        "Adam",
+        2,
+        60,
+        dict(
+            base_lr=0.001,
+            max_lr=0.01,
+            step_size_up=5,
+            scale_fn=lambda k: 1 / (1 + k),
+            scale_mode="iterations",
+        ),
     ),
 }
 
@@ -87,8 +120,14 @@ def _train(model, opt, scheduler, n, record) -> None:
 @pytest.mark.parametrize("kind", ["SGD", "Adam"])
 def test_resume_through_torch_save_at_every_step_is_bitwise_an_uninterrupted_run(kind) -> None:
     total = 14
-    kwargs = dict(base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=3, mode="exp_range",
-                  gamma=0.95, scale_fn=shrinking)
+    kwargs = dict(
+        base_lr=[0.01, 0.02],
+        max_lr=0.1,
+        step_size_up=3,
+        mode="exp_range",
+        gamma=0.95,
+        scale_fn=shrinking,
+    )
     model, opt = make_optimizer(kind, 2)
     reference: list = []
     _train(model, opt, CyclicLR(opt, **kwargs), total, reference)
@@ -99,8 +138,10 @@ def test_resume_through_torch_save_at_every_step_is_bitwise_an_uninterrupted_run
         scheduler = CyclicLR(opt, **kwargs)
         _train(model, opt, scheduler, k, record)
         buffer = io.BytesIO()
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
-                    "sched": scheduler.state_dict()}, buffer)
+        torch.save(
+            {"model": model.state_dict(), "opt": opt.state_dict(), "sched": scheduler.state_dict()},
+            buffer,
+        )
         buffer.seek(0)
         saved = torch.load(buffer, weights_only=True)
         model, opt = make_optimizer(kind, 2, seed=7)
@@ -156,15 +197,28 @@ def test_a_scale_fn_without_a_name_to_save_it_by_is_a_clear_error() -> None:
     ("kwargs", "error", "message"),
     [
         (dict(step_size_up=0), ValueError, "step_size_up must be a finite number > 0, got 0"),
-        (dict(mode="triangle"), ValueError,
-         "mode must be 'triangular' or 'triangular2' or 'exp_range', got 'triangle'"),
-        (dict(max_lr=[0.1, 0.2]), ValueError,
-         "max_lr must be a single value or one value per parameter group (1), got 2 values"),
-        (dict(max_momentum=1.0), ValueError,
-         "max_momentum must be a number in [0, 1) for an optimizer with betas (Adam family: "
-         "beta1 = 1 divides by zero in the bias correction), got 1.0"),
+        (
+            dict(mode="triangle"),
+            ValueError,
+            "mode must be 'triangular' or 'triangular2' or 'exp_range', got 'triangle'",
+        ),
+        (
+            dict(max_lr=[0.1, 0.2]),
+            ValueError,
+            "max_lr must be a single value or one value per parameter group (1), got 2 values",
+        ),
+        (
+            dict(max_momentum=1.0),
+            ValueError,
+            "max_momentum must be a number in [0, 1) for an optimizer with betas (Adam family: "
+            "beta1 = 1 divides by zero in the bias correction), got 1.0",
+        ),
         (dict(last_epoch=-2), ValueError, "last_epoch must be an integer >= -1, got -2"),
-        (dict(cycle_momentum=1), TypeError, "cycle_momentum must be True or False, got 1 of type int"),
+        (
+            dict(cycle_momentum=1),
+            TypeError,
+            "cycle_momentum must be True or False, got 1 of type int",
+        ),
     ],
 )
 def test_bad_arguments_raise_a_message_naming_them_and_change_nothing(kwargs, error, message):
@@ -194,11 +248,22 @@ def test_settings_are_never_written_into_param_groups() -> None:
 
 def test_torchs_attributes_and_repr() -> None:
     _, opt = make_optimizer("SGD")
-    scheduler = CyclicLR(opt, base_lr=0.01, max_lr=0.1, step_size_up=3, step_size_down=5,
-                         mode="exp_range", gamma=0.9)
-    assert (scheduler.total_size, scheduler.step_ratio) == (8.0, 3 / 8)
-    assert scheduler.scale_mode == "iterations" and scheduler.scale_fn(2) == 0.9**2
-    assert scheduler.base_lrs == [0.01] and scheduler.max_lrs == [0.1]
+    scheduler = CyclicLR(
+        opt, base_lr=0.01, max_lr=0.1, step_size_up=3, step_size_down=5, mode="exp_range", gamma=0.9
+    )
+    _, torch_opt = make_optimizer("SGD")
+    theirs = torch.optim.lr_scheduler.CyclicLR(
+        torch_opt,
+        base_lr=0.01,
+        max_lr=0.1,
+        step_size_up=3,
+        step_size_down=5,
+        mode="exp_range",
+        gamma=0.9,
+    )
+    for name in ("total_size", "step_ratio", "scale_mode", "base_lrs", "max_lrs"):
+        assert getattr(scheduler, name) == getattr(theirs, name), name
+    assert [scheduler.scale_fn(k) for k in range(5)] == [theirs.scale_fn(k) for k in range(5)]
     assert repr(scheduler) == (
         "CyclicLR(base_lr=[0.01], max_lr=[0.1], step_size_up=3.0, step_size_down=5.0, "
         "mode='exp_range', gamma=0.9, cycle_momentum=True, last_epoch=0, last_lr=[0.01])"
