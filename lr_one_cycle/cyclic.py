@@ -24,7 +24,7 @@ from typing import Any
 
 from . import _validate as v
 from .one_cycle import momentum_key
-from .scheduler import Scheduler
+from .scheduler import Scheduler, setting, start_position
 from .schedules import CyclicSchedule
 from .schedules.cyclic import CyclicMode, ScaleMode, scale_fn_name
 
@@ -118,12 +118,12 @@ class CyclicLR(Scheduler):
         cycle = v.as_bool("cycle_momentum", cycle_momentum)
         key = momentum_key(optimizer, groups) if cycle else None
         v.check_momentums_for(key, base_momentum=base_momentum, max_momentum=max_momentum)
-        start = v.as_count("last_epoch", last_epoch, minimum=-1)
+        start = start_position(schedule, last_epoch)
         self.cycle_momentum = cycle
         self._start(
             optimizer,
             schedule,
-            position=max(start, 0),
+            position=start,
             momentum_key=key,
             base_lrs=schedule.base_lr,
             verbose=verbose,
@@ -135,43 +135,17 @@ class CyclicLR(Scheduler):
     def _cyclic(self) -> CyclicSchedule:
         return self._schedule  # type: ignore[return-value]
 
-    @property
-    def max_lrs(self) -> list[float]:
-        return list(self._cyclic.max_lr)
-
-    @property
-    def base_momentums(self) -> list[float]:
-        return list(self._cyclic.base_momentum)
-
-    @property
-    def max_momentums(self) -> list[float]:
-        return list(self._cyclic.max_momentum)
-
-    @property
-    def step_size_up(self) -> float:
-        return float(self._cyclic.step_size_up)
-
-    @property
-    def step_size_down(self) -> float:
-        return float(self._cyclic.step_size_down)
-
-    @property
-    def total_size(self) -> float:
-        """Steps per cycle, ``step_size_up + step_size_down`` (torch's attribute)."""
-        return float(self._cyclic.total_size)  # type: ignore[attr-defined]
-
-    @property
-    def step_ratio(self) -> float:
-        """``step_size_up / total_size`` (torch's attribute)."""
-        return float(self._cyclic.step_ratio)  # type: ignore[attr-defined]
-
-    @property
-    def mode(self) -> str:
-        return str(self._cyclic.mode)
-
-    @property
-    def gamma(self) -> float:
-        return float(self._cyclic.gamma)
+    max_lrs = setting("max_lr", list)
+    base_momentums = setting("base_momentum", list)
+    max_momentums = setting("max_momentum", list)
+    step_size_up = setting("step_size_up", float)
+    step_size_down = setting("step_size_down", float)
+    total_size = setting(
+        "total_size", float, "Steps per cycle, ``step_size_up + step_size_down`` (torch's)."
+    )
+    step_ratio = setting("step_ratio", float, "``step_size_up / total_size`` (torch's).")
+    mode = setting("mode", str)
+    gamma = setting("gamma", float)
 
     @property
     def scale_mode(self) -> str:

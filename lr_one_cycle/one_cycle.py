@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _validate as v
-from .scheduler import Scheduler
+from .scheduler import Scheduler, setting, start_position
 from .schedules import OneCycleSchedule, Retimed, Schedule
 from .schedules.anneal import AnnealStrategy
 from .schedules.one_cycle import check_total_steps
@@ -117,21 +117,15 @@ class OneCycleLR(Scheduler):
         cycle = v.as_bool("cycle_momentum", cycle_momentum)
         key = momentum_key(optimizer, groups) if cycle else None
         v.check_momentums_for(key, base_momentum=base_momentum, max_momentum=max_momentum)
-        total = schedule.total_steps
-        start = v.as_count("last_epoch", last_epoch, minimum=-1)
-        if start > total:
-            raise ValueError(
-                f"last_epoch must be -1 (start) or a step in 0..{total} (total_steps={total}), "
-                f"got {start}"
-            )
+        start = start_position(schedule, last_epoch)
         self.cycle_momentum = cycle
         self._start(
             optimizer,
             schedule,
-            position=max(start, 0),
+            position=start,
             momentum_key=key,
             base_lrs=schedule.initial_lr,
-            initial_lrs=schedule.initial_lr if start == -1 else None,
+            initial_lrs=schedule.initial_lr if v.scalar(last_epoch) == -1 else None,
             verbose=verbose,
         )
 
@@ -149,57 +143,24 @@ class OneCycleLR(Scheduler):
 
     @property
     def _cycle(self) -> OneCycleSchedule:
-        schedule = self._schedule
-        return schedule.original if isinstance(schedule, Retimed) else schedule  # type: ignore[return-value]
+        return self._settings_of()  # type: ignore[return-value]
 
     @property
     def total_steps(self) -> int:
         """The run's length (after :meth:`resume_with`, the new one)."""
         return self._schedule.last_step  # type: ignore[return-value]
 
-    @property
-    def cycle_total_steps(self) -> int:
-        """The length of the cycle the run follows (its ``total_steps`` at the start)."""
-        return int(self._cycle.total_steps)
-
-    @property
-    def max_lrs(self) -> list[float]:
-        return list(self._cycle.max_lr)
-
-    @property
-    def base_momentums(self) -> list[float]:
-        return list(self._cycle.base_momentum)
-
-    @property
-    def max_momentums(self) -> list[float]:
-        return list(self._cycle.max_momentum)
-
-    @property
-    def pct_start(self) -> float:
-        return float(self._cycle.pct_start)
-
-    @property
-    def anneal_strategy(self) -> str:
-        return str(self._cycle.anneal_strategy)
-
-    @property
-    def div_factor(self) -> float:
-        return float(self._cycle.div_factor)
-
-    @property
-    def final_div_factor(self) -> float:
-        return float(self._cycle.final_div_factor)
-
-    @property
-    def three_phase(self) -> bool:
-        return bool(self._cycle.three_phase)
-
-    @property
-    def resume_knots(self) -> list[list[float]]:
-        """The ``[step, cycle position]`` knots of the run (empty: never resumed)."""
-        schedule = self._schedule
-        knots = schedule.knots if isinstance(schedule, Retimed) else ()
-        return [[step, position] for step, position in knots]
+    cycle_total_steps = setting(
+        "total_steps", int, "The length of the cycle the run follows (its first total_steps)."
+    )
+    max_lrs = setting("max_lr", list)
+    base_momentums = setting("base_momentum", list)
+    max_momentums = setting("max_momentum", list)
+    pct_start = setting("pct_start", float)
+    anneal_strategy = setting("anneal_strategy", str)
+    div_factor = setting("div_factor", float)
+    final_div_factor = setting("final_div_factor", float)
+    three_phase = setting("three_phase", bool)
 
     # ------------------------------------------------------------------ elastic resume
 

@@ -77,7 +77,7 @@ not run.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from . import _validate as v
@@ -97,7 +97,7 @@ from ._torch import (
     warn_if_no_update_yet,
 )
 from ._window import ValueWindow
-from .schedules import Schedule
+from .schedules import Retimed, Schedule
 
 
 def plain(value: Any) -> Any:
@@ -111,6 +111,31 @@ def short(values: Sequence[float]) -> str:
 
 
 # --------------------------------------------------------------------------- the base
+
+
+def start_position(schedule: Schedule, last_epoch: Any) -> int:
+    """The step a scheduler built with ``last_epoch`` applies first: step 0 for -1 (a new
+    run), else ``last_epoch`` itself (a resumed run), checked against the schedule's end."""
+    start = v.as_count("last_epoch", last_epoch, minimum=-1)
+    last = schedule.last_step
+    if last is not None and start > last:
+        raise ValueError(
+            f"last_epoch must be -1 (start) or a step in 0..{last} ({schedule.range_note()}), "
+            f"got {start}"
+        )
+    return max(start, 0)
+
+
+def setting(name: str, kind: Callable[[Any], Any], doc: str | None = None) -> Any:
+    """A read-only scheduler attribute: the schedule's setting ``name`` (of the schedule
+    the run started from, :meth:`Scheduler._settings_of`), converted by ``kind`` (``list``
+    for per-group tuples, ``float``, ``int``, ...)."""
+
+    def read(self: Scheduler) -> Any:
+        return kind(getattr(self._settings_of(), name))
+
+    return property(read, doc=doc or f"``{name}`` (read-only).")
+
 
 
 class Scheduler:
@@ -203,6 +228,20 @@ class Scheduler:
         self._window = ValueWindow(schedule)
         last = schedule.last_step
         self._end: float = math.inf if last is None else last
+
+    def _settings_of(self) -> Schedule:
+        """The schedule whose settings the scheduler's attributes show: the one the run
+        started from (a run re-timed by ``resume_with`` keeps its settings)."""
+        schedule = self._schedule
+        return schedule.original if isinstance(schedule, Retimed) else schedule
+
+    @property
+    def resume_knots(self) -> list[list[float]]:
+        """The ``[step, position]`` knots of a run re-timed by :meth:`resume_with` (empty:
+        never re-timed; :mod:`lr_one_cycle.schedules.resume`)."""
+        schedule = self._schedule
+        knots = schedule.knots if isinstance(schedule, Retimed) else ()
+        return [[step, position] for step, position in knots]
 
     @property
     def schedule(self) -> Schedule:

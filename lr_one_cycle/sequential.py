@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _validate as v
-from .scheduler import Scheduler
+from .scheduler import Scheduler, start_position
 from .schedules import JoinedSchedule, Schedule
 from .schedules.compose import WarmupMode, check_join, with_warmup
 from .schedules.one_cycle import check_total_steps
@@ -80,19 +80,13 @@ class _Sequence(Scheduler):
         self, optimizer: Any, join: JoinedSchedule, parts: list[Scheduler | None],
         last_epoch: Any, verbose: Any,
     ) -> None:
-        start = v.as_count("last_epoch", last_epoch, minimum=-1)
-        last = join.last_step
-        if last is not None and start > last:
-            raise ValueError(
-                f"last_epoch must be -1 (start) or a step in 0..{last} ({join.range_note()}), "
-                f"got {start}"
-            )
+        start = start_position(join, last_epoch)
         first = next(p for p in parts if p is not None)
         self._parts = parts
         self._start(
             optimizer,
             join,
-            position=max(start, 0),
+            position=start,
             momentum_key=self._momentum_key(parts),
             base_lrs=first.base_lrs,
             verbose=verbose,

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from . import _validate as v
-from .scheduler import Scheduler
+from .scheduler import Scheduler, setting
 from .schedules import Schedule, WarmRestartsSchedule
 from .schedules.warm_restarts import restart_positions
 
@@ -123,25 +123,11 @@ class CosineAnnealingWarmRestarts(Scheduler):
     def _sgdr(self) -> WarmRestartsSchedule:
         return self._schedule  # type: ignore[return-value]
 
-    @property
-    def T_0(self) -> int:
-        return int(self._sgdr.T_0)
-
-    @property
-    def T_mult(self) -> int | float:
-        return self._sgdr.T_mult  # type: ignore[no-any-return]
-
-    @property
-    def eta_min(self) -> float:
-        return float(self._sgdr.eta_min)
-
-    @property
-    def decay(self) -> float:
-        return float(self._sgdr.decay)
-
-    @property
-    def warmup_steps(self) -> int:
-        return int(self._sgdr.warmup_steps)
+    T_0 = setting("T_0", int)
+    T_mult = setting("T_mult", lambda x: x)
+    eta_min = setting("eta_min", float)
+    decay = setting("decay", float)
+    warmup_steps = setting("warmup_steps", int)
 
     @property
     def position(self) -> int | float:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _validate as v
-from .scheduler import Scheduler
+from .scheduler import Scheduler, setting, start_position
 from .schedules import Retimed, Schedule, WarmupStableDecaySchedule
 from .schedules.resume import check_resume_knots
 from .schedules.wsd import WsdShape
@@ -84,17 +84,12 @@ class WarmupStableDecayLR(Scheduler):
             decay=decay,
             n_groups_=len(groups),
         )
-        start = v.as_count("last_epoch", last_epoch, minimum=-1)
-        if start > schedule.total_steps:
-            raise ValueError(
-                f"last_epoch must be -1 (start) or a step in 0..{schedule.total_steps} "
-                f"({schedule.range_note()}), got {start}"
-            )
+        start = start_position(schedule, last_epoch)
         self._initial_lengths = (schedule.stable_steps, schedule.decay_steps)
         self._start(
             optimizer,
             schedule,
-            position=max(start, 0),
+            position=start,
             momentum_key=None,
             base_lrs=schedule.peak_lr,
             verbose=verbose,
@@ -104,48 +99,20 @@ class WarmupStableDecayLR(Scheduler):
 
     @property
     def _wsd(self) -> WarmupStableDecaySchedule:
-        schedule = self._schedule
-        return schedule.original if isinstance(schedule, Retimed) else schedule  # type: ignore[return-value]
+        return self._settings_of()  # type: ignore[return-value]
 
-    @property
-    def peak_lrs(self) -> list[float]:
-        return list(self._wsd.peak_lr)
-
-    @property
-    def min_lrs(self) -> list[float]:
-        return list(self._wsd.min_lr)
-
-    @property
-    def warmup_steps(self) -> int:
-        return int(self._wsd.warmup_steps)
-
-    @property
-    def stable_steps(self) -> int:
-        return int(self._wsd.stable_steps)
-
-    @property
-    def decay_steps(self) -> int:
-        return int(self._wsd.decay_steps)
-
-    @property
-    def warmup(self) -> str:
-        return str(self._wsd.warmup)
-
-    @property
-    def decay(self) -> str:
-        return str(self._wsd.decay)
+    peak_lrs = setting("peak_lr", list)
+    min_lrs = setting("min_lr", list)
+    warmup_steps = setting("warmup_steps", int)
+    stable_steps = setting("stable_steps", int)
+    decay_steps = setting("decay_steps", int)
+    warmup = setting("warmup", str)
+    decay = setting("decay", str)
 
     @property
     def total_steps(self) -> int:
         """The run's length (after :meth:`resume_with`, the new one)."""
         return self._schedule.last_step  # type: ignore[return-value]
-
-    @property
-    def resume_knots(self) -> list[list[float]]:
-        """The ``[step, position]`` knots of a decay re-timed by :meth:`resume_with`."""
-        schedule = self._schedule
-        knots = schedule.knots if isinstance(schedule, Retimed) else ()
-        return [[step, position] for step, position in knots]
 
     # ------------------------------------------------------------------ elastic resume
 
