@@ -20,9 +20,10 @@ Every value is the pure core's exact value (``exact=True``: bitwise the schedule
 Each ``--schedule`` takes its own options (``SCHEDULE_OPTIONS``); an option that belongs
 to another schedule is refused, not ignored. Options not given take the core function's
 defaults. Every user error (a bad value, an option of another schedule, an output
-format matplotlib cannot write, an output path that cannot be written) exits with
-status 2 and one line on stderr, ``lr-one-cycle <command>: error: <what>``; values are
-checked by the same code as the Python API, so the sentences are the same.
+format matplotlib cannot write, an output path or a stdout that cannot be written)
+exits with status 2 and one line on stderr, ``lr-one-cycle <command>: error: <what>``;
+values are checked by the same code as the Python API, so the sentences are the same.
+A reader that stops early (``| head``) ends ``table`` quietly with status 1.
 """
 
 from __future__ import annotations
@@ -347,7 +348,18 @@ Work = Callable[[], None]
 
 def _table(args: argparse.Namespace) -> Work:
     table = build_table(args)
-    return lambda: write_table(table, sys.stdout)
+
+    def work() -> None:
+        try:
+            write_table(table, sys.stdout)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as error:  # a full disk, a closed or read-only descriptor
+            _stdout_to_devnull()
+            raise UsageError(f"cannot write to stdout: {error.strerror or error}") from error
+
+    return work
 
 
 def _plot(args: argparse.Namespace) -> Work:
@@ -422,14 +434,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _quiet_broken_pipe() -> NoReturn:
-    """The reader went away (``| head``): stop quietly, as the Python docs recommend.
-
-    Python flushes stdout again at exit; pointing it at devnull keeps that flush from
-    raising BrokenPipeError a second time.
-    """
+def _stdout_to_devnull() -> None:
+    """Python flushes stdout again at exit; once writing to it failed, pointing it at
+    devnull keeps that flush from failing (and printing) a second time."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
+
+
+def _quiet_broken_pipe() -> NoReturn:
+    """The reader went away (``| head``): stop quietly with status 1, as the Python
+    docs recommend (signal module, "Note on SIGPIPE")."""
+    _stdout_to_devnull()
     sys.exit(1)
 
 

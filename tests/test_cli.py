@@ -432,6 +432,23 @@ def test_a_ten_billion_step_plot_draws_in_bounded_memory(tmp_path):
     assert big["peak_mib"] <= small["peak_mib"] + 100, (big["peak_mib"], small["peak_mib"])
 
 
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_table_into_a_full_disk_exits_2_with_one_line():
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "lr_one_cycle", "table", *ONE],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"lr-one-cycle table: error: cannot write to stdout: {os.strerror(errno.ENOSPC)}\n",
+    )
+
+
 def test_module_and_console_script_run():
     """``python -m lr_one_cycle`` and the installed ``lr-one-cycle`` script both work."""
     module = run_cli(["table", "--total-steps", "3", "--max-lr", "1"])
