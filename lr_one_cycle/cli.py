@@ -17,7 +17,7 @@
 
 Every value is the pure core's exact value (``exact=True``: bitwise the schedulers').
 
-Each ``--schedule`` takes its own options (``SCHEDULE_OPTIONS``); an option that belongs
+Each ``--schedule`` takes its own options (``SCHEDULES``); an option that belongs
 to another schedule is refused, not ignored. Options not given take the core function's
 defaults. Every user error (a bad value, an option of another schedule, an output
 format matplotlib cannot write, an output path or a stdout that cannot be written)
