@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from .range_test import LRFindResult
 
-ArrayLike = Sequence[float] | npt.NDArray[np.floating[Any]]
+ArrayLike = Sequence[float] | npt.NDArray[np.floating[Any]] | npt.NDArray[np.integer[Any]]
 
 
 def _pyplot() -> Any:

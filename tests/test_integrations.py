@@ -82,7 +82,9 @@ def test_ignite_lr_scheduler_wrapper_gives_torchs_values():
 def test_ignite_engine_with_our_scheduler_as_a_plain_handler():
     """Stepped on ITERATION_COMPLETED, update k uses step k of the core schedule."""
     used, _ = run_ignite(ours, wrap=False)
-    lr, momentum = one_cycle_schedule(np.arange(TOTAL), max_lr=MAX_LR, total_steps=TOTAL)
+    lr, momentum = one_cycle_schedule(
+        np.arange(TOTAL), max_lr=MAX_LR, total_steps=TOTAL, exact=True
+    )
     assert [u[0] for u in used] == lr.tolist()
     assert [u[1] for u in used] == momentum.tolist()
 
@@ -149,7 +151,9 @@ def test_lightning_applies_the_core_schedule_at_every_step(full_run):
     """configure_optimizers returns our OneCycleLR with interval='step': the lr and beta1
     of update k are step k of one_cycle_schedule."""
     trainer, _, used = full_run
-    lr, momentum = one_cycle_schedule(np.arange(TOTAL), max_lr=MAX_LR, total_steps=TOTAL)
+    lr, momentum = one_cycle_schedule(
+        np.arange(TOTAL), max_lr=MAX_LR, total_steps=TOTAL, exact=True
+    )
     assert [u[0] for u in used] == lr.tolist()
     assert [u[1] for u in used] == momentum.tolist()
     assert trainer.lr_scheduler_configs[0].scheduler.last_epoch == TOTAL

@@ -22,26 +22,23 @@ CASES = {
 }
 
 
-def ulp_distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Distance in units in the last place between same-signed float64 arrays."""
-    return np.abs(
-        np.asarray(a, np.float64).view(np.int64) - np.asarray(b, np.float64).view(np.int64)
-    )
-
-
 def scalar_path(kwargs: dict, steps: range) -> tuple[np.ndarray, np.ndarray]:
     pairs = [one_cycle_schedule(k, **kwargs) for k in steps]
     return np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_vectorised_core_is_within_4_ulp_of_the_scalar_path(name: str) -> None:
+def test_vectorised_core_is_within_4_ulp_of_the_peak_of_the_scalar_path(name: str) -> None:
+    """numpy.cos may differ from math.cos by a few ulp (it does with some numpy builds and
+    CPUs; not with numpy 2.x here). That error is scaled by the amplitude, so near the
+    bottom of a cycle it is many ulp of the small value itself: the bound that holds on
+    every build is a few ulp of the peak (max_lr, max_momentum)."""
     kwargs = CASES[name]
     steps = range(kwargs["total_steps"] + 1)
     lr, mom = one_cycle_schedule(np.arange(len(steps)), **kwargs)
     lr_s, mom_s = scalar_path(kwargs, steps)
-    assert ulp_distance(lr, lr_s).max() <= 4
-    assert ulp_distance(mom, mom_s).max() <= 4
+    assert np.abs(lr - lr_s).max() <= 4 * np.spacing(kwargs["max_lr"])
+    assert np.abs(mom - mom_s).max() <= 4 * np.spacing(0.95)
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -119,7 +116,7 @@ def torch_formula(step, max_lr, base_m, max_m, total, pct, three, strategy):
 def test_integer_step_gives_floats_and_array_gives_arrays() -> None:
     lr, mom = one_cycle_schedule(5, max_lr=0.01, total_steps=10)
     assert type(lr) is float and type(mom) is float
-    lr_a, mom_a = one_cycle_schedule([[0, 5], [9, 10]], max_lr=0.01, total_steps=10)
+    lr_a, mom_a = one_cycle_schedule([[0, 5], [9, 10]], max_lr=0.01, total_steps=10, exact=True)
     assert lr_a.shape == (2, 2) and mom_a.shape == (2, 2)
     assert lr_a[0, 1] == lr
 
