@@ -142,7 +142,7 @@ def test_every_schedule_trains_with_the_librarys_values():
         )
         return lrs
 
-    lr, _ = one_cycle_schedule(np.arange(steps), max_lr=peak, total_steps=steps)
+    lr, _ = one_cycle_schedule(np.arange(steps), max_lr=peak, total_steps=steps, exact=True)
     np.testing.assert_array_equal(lrs_of("1cycle"), lr)
     np.testing.assert_array_equal(
         lrs_of("warm-restarts"),
