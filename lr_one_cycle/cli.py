@@ -1,8 +1,9 @@
 """Command line: ``python -m lr_one_cycle`` / ``lr-one-cycle``.
 
-- ``table``: a schedule as CSV on stdout: ``step,lr,momentum`` for 1cycle (steps
-  ``0..total_steps``, step ``total_steps`` holding the final value), ``step,lr`` for the
-  cosine family (steps ``0..total_steps-1``); see the step convention in
+- ``table``: a schedule as CSV on stdout: ``step,lr,momentum`` for 1cycle and CyclicLR,
+  ``step,lr`` for the others; steps ``0..total_steps`` for the schedules of fixed length
+  (1cycle, WSD, warm-up + cosine: step ``total_steps`` holds the final value),
+  ``0..total_steps-1`` for the cyclical ones; see the step convention in
   :mod:`lr_one_cycle.schedules`. Rows are computed and written ``TABLE_CHUNK`` steps
   at a time, so any length streams at once in constant memory (``| head`` included).
 - ``plot``: the same schedule drawn to an image (1cycle: lr and momentum on twin axes).
@@ -11,9 +12,10 @@
   ``schedule.png``; the path printed is the file written. Up to ``MAX_PLOT_POINTS``
   steps every step is drawn; a longer schedule is drawn at ``MAX_PLOT_POINTS`` evenly
   spaced steps (the last one included), so memory stays bounded. A 1cycle curve is
-  monotone between its two or three phase ends, so that picture is faithful; a cosine
-  schedule is refused when its cycles would get fewer than ``MIN_POINTS_PER_CYCLE``
-  points each (the drawn curve would alias).
+  monotone between its two or three phase ends (WSD and warm-up + cosine between their
+  three), so that picture is faithful; a cyclical schedule (cosine annealing, warm
+  restarts, CyclicLR) is refused when its cycles would get fewer than
+  ``MIN_POINTS_PER_CYCLE`` points each (the drawn curve would alias).
 
 Every value is the pure core's exact value (``exact=True``: bitwise the schedulers').
 
@@ -42,7 +44,14 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from . import cosine_annealing_schedule, one_cycle_schedule, warm_restarts_schedule
+from . import (
+    cosine_annealing_schedule,
+    cyclic_lr_schedule,
+    one_cycle_schedule,
+    warm_restarts_schedule,
+    warmup_cosine_schedule,
+    warmup_stable_decay_schedule,
+)
 from ._validate import as_count
 
 PROG = "lr-one-cycle"
@@ -76,15 +85,32 @@ class Schedule:
     """How one ``--schedule`` maps its command-line options onto a core function.
 
     ``options`` maps each option's dest to the core parameter it sets; ``defaults``
-    gives, from the total steps, the defaults the core function does not have.
+    gives, from the total steps, the defaults the core function does not have;
+    ``required`` lists the options that must be given; ``derive`` computes parameters
+    from the total steps and the settings (WSD's stable phase: what the warm-up and the
+    decay leave).
     """
 
     function: Callable[..., Any]
     columns: tuple[str, ...]
     options: dict[str, str]
     defaults: dict[str, Callable[[int], Any]]
-    first_cycle: str | None  # the core parameter giving the shortest cycle, if any
-    includes_total_step: bool  # 1cycle: rows 0..T; the cosine family: 0..T-1
+    first_cycle: str | tuple[str, ...] | None  # parameters adding up to the first cycle
+    includes_total_step: bool  # a schedule of fixed length: rows 0..T; else 0..T-1
+    required: tuple[str, ...] = ()
+    derive: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None
+
+
+def _stable_steps(total: int, settings: dict[str, Any]) -> dict[str, Any]:
+    """WSD over ``total`` steps: the stable phase is what the warm-up and decay leave."""
+    warmup = as_count("warmup_steps", settings["warmup_steps"], minimum=0)
+    decay = as_count("decay_steps", settings["decay_steps"], minimum=0)
+    if warmup + decay > total:
+        raise UsageError(
+            f"--warmup-steps + --decay-steps must be at most --total-steps ({total}), "
+            f"got {warmup} + {decay}"
+        )
+    return {"stable_steps": total - warmup - decay}
 
 
 SCHEDULES: dict[str, Schedule] = {
@@ -133,6 +159,55 @@ SCHEDULES: dict[str, Schedule] = {
         first_cycle="T_0",
         includes_total_step=False,
     ),
+    "cyclic": Schedule(
+        function=cyclic_lr_schedule,
+        columns=("lr", "momentum"),
+        options={
+            "max_lr": "max_lr",
+            "base_lr": "base_lr",
+            "step_size_up": "step_size_up",
+            "step_size_down": "step_size_down",
+            "mode": "mode",
+            "gamma": "gamma",
+            "base_momentum": "base_momentum",
+            "max_momentum": "max_momentum",
+        },
+        defaults={},
+        first_cycle=("step_size_up", "step_size_down"),
+        includes_total_step=False,
+        required=("base_lr",),
+    ),
+    "warmup-stable-decay": Schedule(
+        function=warmup_stable_decay_schedule,
+        columns=("lr",),
+        options={
+            "max_lr": "peak_lr",
+            "min_lr": "min_lr",
+            "warmup_steps": "warmup_steps",
+            "decay_steps": "decay_steps",
+            "warmup_shape": "warmup",
+            "decay_shape": "decay",
+        },
+        defaults={},
+        first_cycle=None,
+        includes_total_step=True,
+        required=("warmup_steps", "decay_steps"),
+        derive=_stable_steps,
+    ),
+    "warmup-cosine": Schedule(
+        function=warmup_cosine_schedule,
+        columns=("lr",),
+        options={
+            "max_lr": "peak_lr",
+            "total_steps": "total_steps",
+            "min_lr": "min_lr",
+            "warmup_steps": "warmup_steps",
+        },
+        defaults={},
+        first_cycle=None,
+        includes_total_step=True,
+        required=("warmup_steps",),
+    ),
 }
 
 # The options only some schedules take: (flags, dest, argparse settings, help).
@@ -163,6 +238,30 @@ SPECIFIC_OPTIONS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
     ),
     ("--cycle-mult", "cycle_mult", {"type": number}, "cycle growth factor"),
     ("--decay", "decay", {"type": number}, "amplitude decay at each restart"),
+    ("--base-lr", "base_lr", {"type": number}, "the cycle's lower lr (required)"),
+    ("--step-size-up", "step_size_up", {"type": number}, "steps from base lr up to max lr"),
+    ("--step-size-down", "step_size_down", {"type": number}, "steps back down"),
+    (
+        "--mode",
+        "mode",
+        {"choices": ("triangular", "triangular2", "exp_range")},
+        "amplitude per cycle",
+    ),
+    ("--gamma", "gamma", {"type": number}, "exp_range's factor per step"),
+    ("--warmup-steps", "warmup_steps", {"type": number}, "steps of linear warm-up (required)"),
+    ("--decay-steps", "decay_steps", {"type": number}, "steps of the final decay (required)"),
+    (
+        "--warmup-shape",
+        "warmup_shape",
+        {"choices": ("linear", "cosine", "1-sqrt")},
+        "shape of the warm-up",
+    ),
+    (
+        "--decay-shape",
+        "decay_shape",
+        {"choices": ("linear", "cosine", "1-sqrt")},
+        "shape of the decay",
+    ),
 )
 FLAGS = {dest: flags for flags, dest, _, _ in SPECIFIC_OPTIONS}
 
@@ -217,12 +316,34 @@ def _count_in_range(name: str, value: int | float | None) -> None:
         raise UsageError(f"{name} must be at most {MAX_TOTAL_STEPS}, got {value}")
 
 
+def _required_options(args: argparse.Namespace) -> None:
+    missing = [FLAGS[d] for d in SCHEDULES[args.schedule].required if getattr(args, d) is None]
+    if missing:
+        raise UsageError(f"--schedule {args.schedule} needs {', '.join(missing)}")
+
+
+def _first_cycle(schedule: Schedule, settings: dict[str, Any]) -> float | None:
+    """The first cycle's length: the named parameters added up (the core's defaults
+    for those not given; CyclicLR's step_size_down defaults to step_size_up)."""
+    names = schedule.first_cycle
+    if names is None:
+        return None
+    parameters = inspect.signature(schedule.function).parameters
+    values = [
+        settings.get(n, parameters[n].default)
+        for n in ((names,) if isinstance(names, str) else names)
+    ]
+    # A None part is CyclicLR's step_size_down, which then equals step_size_up.
+    return float(sum(values[0] if x is None else x for x in values))
+
+
 def build_table(args: argparse.Namespace) -> Table:
     """Check every argument (the core's own checks, run on step 0) and return the table.
 
     Nothing is computed beyond step 0 here, so any length is checked at once.
     """
     _foreign_options(args)
+    _required_options(args)
     _count_in_range("total_steps", args.total_steps)
     _count_in_range("cycle_size", args.cycle_size)
     schedule = SCHEDULES[args.schedule]
@@ -233,19 +354,21 @@ def build_table(args: argparse.Namespace) -> Table:
     for parameter, default in schedule.defaults.items():
         if parameter not in settings:
             settings[parameter] = default(total)
+    if schedule.derive is not None:
+        settings |= schedule.derive(total, settings)
 
     def values(steps: npt.NDArray[np.int64]) -> tuple[FloatArray, ...]:
         out = schedule.function(steps, **settings, exact=True)
         return tuple(out) if isinstance(out, tuple) else (out,)
 
     values(np.zeros(1, dtype=np.int64))  # the core checks every setting here
-    first_cycle = settings[schedule.first_cycle] if schedule.first_cycle else None
+    first_cycle = _first_cycle(schedule, settings)
     return Table(
         schedule=args.schedule,
         columns=("step", *schedule.columns),
         rows=total + 1 if schedule.includes_total_step else total,
         values=values,
-        first_cycle=None if first_cycle is None else int(first_cycle),
+        first_cycle=None if first_cycle is None else math.floor(first_cycle),
         title=f"{args.schedule}: max_lr={args.max_lr:g}, total_steps={total}",
     )
 
@@ -388,7 +511,9 @@ def _schedule_arguments(parser: argparse.ArgumentParser) -> None:
         default="one-cycle",
         help="one-cycle (default: torch's OneCycleLR); cosine-annealing (ignite's "
         "CosineAnnealingScheduler from --max-lr to --min-lr); warm-restarts (SGDR, "
-        "torch's CosineAnnealingWarmRestarts). Each takes only its own options below.",
+        "torch's CosineAnnealingWarmRestarts); cyclic (torch's CyclicLR between --base-lr "
+        "and --max-lr); warmup-stable-decay (WSD peaking at --max-lr); warmup-cosine "
+        "(linear warm-up, then cosine to --min-lr). Each takes only its own options below.",
     )
     parser.add_argument("--total-steps", type=number, required=True, help="schedule length T")
     parser.add_argument("--max-lr", type=number, required=True, help="peak learning rate")
@@ -402,7 +527,8 @@ def _schedule_arguments(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog=PROG,
-        description="1cycle and cosine learning-rate schedules: plot them or print them as CSV.",
+        description="Learning-rate schedules (1cycle, cosine, CyclicLR, WSD, ...): plot them "
+        "or print them as CSV.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="{plot,table}")
 

@@ -24,7 +24,15 @@ from typing import Any
 import numpy as np
 import pytest
 
-from lr_one_cycle import cli, cosine_annealing_schedule, one_cycle_schedule, warm_restarts_schedule
+from lr_one_cycle import (
+    cli,
+    cosine_annealing_schedule,
+    cyclic_lr_schedule,
+    one_cycle_schedule,
+    warm_restarts_schedule,
+    warmup_cosine_schedule,
+    warmup_stable_decay_schedule,
+)
 from lr_one_cycle.cli import main
 
 ONE_CYCLE_TAKES = (
@@ -128,6 +136,87 @@ def test_cosine_family_tables_are_the_core_schedules(kind, capsys):
     assert [float(r["lr"]) for r in rows] == np.asarray(
         COSINE_REFERENCES[kind](np.arange(30))
     ).tolist()
+
+
+# Issue 11's schedules: argv after --schedule, and the core's exact values of steps 0..N-1.
+COMPOSED: dict[str, tuple[list[str], Callable[[np.ndarray], Any]]] = {
+    "cyclic": (
+        [
+            "--total-steps",
+            "40",
+            "--max-lr",
+            "0.3",
+            "--base-lr",
+            "0.01",
+            "--step-size-up",
+            "4",
+            "--step-size-down",
+            "6",
+            "--mode",
+            "triangular2",
+        ],
+        lambda steps: cyclic_lr_schedule(
+            steps,
+            base_lr=0.01,
+            max_lr=0.3,
+            step_size_up=4,
+            step_size_down=6,
+            mode="triangular2",
+            exact=True,
+        ),
+    ),
+    "warmup-stable-decay": (
+        [
+            "--total-steps",
+            "40",
+            "--max-lr",
+            "0.3",
+            "--warmup-steps",
+            "5",
+            "--decay-steps",
+            "10",
+            "--decay-shape",
+            "1-sqrt",
+            "--min-lr",
+            "0.001",
+        ],
+        lambda steps: warmup_stable_decay_schedule(
+            steps,
+            peak_lr=0.3,
+            warmup_steps=5,
+            stable_steps=25,
+            decay_steps=10,
+            min_lr=0.001,
+            decay="1-sqrt",
+            exact=True,
+        ),
+    ),
+    "warmup-cosine": (
+        ["--total-steps", "40", "--max-lr", "0.3", "--warmup-steps", "5", "--min-lr", "0.001"],
+        lambda steps: warmup_cosine_schedule(
+            steps, peak_lr=0.3, warmup_steps=5, total_steps=40, min_lr=0.001, exact=True
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", COMPOSED)
+def test_composed_schedules_tables_are_the_core_schedules_chunked_or_not(kind, capsys, monkeypatch):
+    args, reference = COMPOSED[kind]
+    whole = run_main(["table", "--schedule", kind, *args], capsys)
+    monkeypatch.setattr(cli, "TABLE_CHUNK", 7)
+    assert run_main(["table", "--schedule", kind, *args], capsys) == whole
+    code, out, _ = whole
+    assert code == 0
+    rows = list(csv.reader(io.StringIO(out)))
+    fixed_length = kind != "cyclic"  # step total_steps holds the final value
+    steps = np.arange(41 if fixed_length else 40)
+    expected = reference(steps)
+    columns = expected if isinstance(expected, tuple) else (expected,)
+    assert rows[0] == ["step", "lr", "momentum"][: 1 + len(columns)]
+    assert [int(r[0]) for r in rows[1:]] == steps.tolist()
+    for i, column in enumerate(columns, start=1):
+        assert [float(r[i]) for r in rows[1:]] == np.asarray(column).tolist()
 
 
 @pytest.mark.parametrize("kind", ["one-cycle", *COSINE_REFERENCES])
@@ -307,6 +396,37 @@ ERROR_CASES: dict[str, tuple[list[str], str]] = {
         ["plot", *ONE, "--out", "taken"],
         "lr-one-cycle plot: error: cannot write --out taken/schedule.png: "
         f"{os.strerror(errno.EISDIR)}",
+    ),
+    "cyclic without its base lr": (
+        ["table", "--schedule", "cyclic", *ONE],
+        "lr-one-cycle table: error: --schedule cyclic needs --base-lr",
+    ),
+    "WSD without its lengths": (
+        ["table", "--schedule", "warmup-stable-decay", *ONE, "--decay-steps", "2"],
+        "lr-one-cycle table: error: --schedule warmup-stable-decay needs --warmup-steps",
+    ),
+    "WSD longer than the run": (
+        ["table", "--schedule", "warmup-stable-decay", *ONE, "--warmup-steps", "6"]
+        + ["--decay-steps", "5"],
+        "lr-one-cycle table: error: --warmup-steps + --decay-steps must be at most "
+        "--total-steps (10), got 6 + 5",
+    ),
+    "cyclic's gamma": (
+        ["table", "--schedule", "cyclic", *ONE, "--base-lr", "0.1", "--gamma", "2"],
+        "lr-one-cycle table: error: gamma must be a number in (0, 1], got 2",
+    ),
+    "mode with warmup-cosine": (
+        ["table", "--schedule", "warmup-cosine", *ONE, "--warmup-steps", "2", "--mode"]
+        + ["triangular"],
+        "lr-one-cycle table: error: --mode does not apply to --schedule warmup-cosine, which "
+        "takes --min-lr, --warmup-steps",
+    ),
+    "aliased CyclicLR cycles": (
+        ["plot", "--schedule", "cyclic", "--total-steps", str(10**7), "--max-lr", "1"]
+        + ["--base-lr", "0.1", "--step-size-up", "50"],
+        f"lr-one-cycle plot: error: plot draws at most {cli.MAX_PLOT_POINTS} points, too few "
+        f"for cycles of 100 steps over {10**7} steps; give --total-steps <= "
+        f"{LONGEST_FOR_100}, or use `lr-one-cycle table` for every value",
     ),
     "aliased cycles": (
         ["plot", "--schedule", "warm-restarts", "--total-steps", str(10**7), "--max-lr", "1"]
