@@ -26,8 +26,9 @@ core for the value of an index, computed a window of indices at a time.
 from __future__ import annotations
 
 import gc
+import inspect
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -36,6 +37,16 @@ from ._param_groups import write
 from .integrations.ignite import ignite_variant, rebuild
 from .scheduler import ValueWindow
 from .schedules import CyclicalSchedule
+
+_SCHEDULE_ARGUMENTS = (
+    "start_value",
+    "end_value",
+    "cycle_size",
+    "cycle_mult",
+    "start_value_mult",
+    "end_value_mult",
+    "warmup_duration",
+)
 
 
 def _setting(name: str) -> property:
@@ -53,6 +64,8 @@ class _CyclicalScheduler:
     :mod:`lr_one_cycle.integrations.ignite`, which also says why ignite's composites give
     ignite's values around it).
     """
+
+    _shape: ClassVar[str]  # the CyclicalSchedule shape of the subclass
 
     _public_class: type | None = None
     _config_keys: tuple[str, ...] = (
@@ -314,7 +327,26 @@ class _CyclicalScheduler:
 
     @classmethod
     def _settings_from(cls, **kwargs: Any) -> CyclicalSchedule:
-        raise NotImplementedError
+        """The schedule the constructor's keyword arguments describe (``optimizer``,
+        ``save_history`` and ``param_group_index`` are ignored, ``param_name`` is
+        optional), refusing an argument the constructor does not take, as ignite does."""
+        signature = inspect.signature(cls.__init__)
+        unknown = [key for key in kwargs if key not in signature.parameters]
+        if unknown:
+            raise TypeError(f"{cls.__name__}() got an unexpected keyword argument {unknown[0]!r}")
+        kwargs = {"optimizer": None, "param_name": "lr", **kwargs}
+        bound = signature.bind(None, **kwargs)
+        bound.apply_defaults()
+        return cls._schedule_of(bound.arguments)
+
+    @classmethod
+    def _schedule_of(cls, arguments: Mapping[str, Any]) -> CyclicalSchedule:
+        """The schedule of the constructor's ``arguments`` (its checks are the core's)."""
+        monotonic = v.as_bool("monotonic", arguments.get("monotonic", False))
+        return CyclicalSchedule(
+            shape=cls._shape if not monotonic else "monotonic",
+            **{key: arguments[key] for key in _SCHEDULE_ARGUMENTS},
+        )
 
     def __repr__(self) -> str:
         s = self._settings
@@ -343,6 +375,8 @@ class CosineAnnealingScheduler(_CyclicalScheduler):
     see the module docstring.
     """
 
+    _shape = "cos"
+
     def __init__(
         self,
         optimizer: Any,
@@ -357,42 +391,8 @@ class CosineAnnealingScheduler(_CyclicalScheduler):
         save_history: bool = False,
         param_group_index: int | None = None,
     ) -> None:
-        settings = self._settings_from(
-            start_value=start_value,
-            end_value=end_value,
-            cycle_size=cycle_size,
-            cycle_mult=cycle_mult,
-            start_value_mult=start_value_mult,
-            end_value_mult=end_value_mult,
-            warmup_duration=warmup_duration,
-        )
+        settings = self._schedule_of(locals())
         self._setup(optimizer, param_name, settings, save_history, param_group_index)
-
-    @classmethod
-    def _settings_from(  # type: ignore[override]
-        cls,
-        start_value: float,
-        end_value: float,
-        cycle_size: int,
-        cycle_mult: float = 1.0,
-        start_value_mult: float = 1.0,
-        end_value_mult: float = 1.0,
-        warmup_duration: int = 0,
-        param_name: str | None = None,
-        optimizer: Any = None,
-        save_history: bool = False,
-        param_group_index: int | None = None,
-    ) -> CyclicalSchedule:
-        return CyclicalSchedule(
-            shape="cos",
-            start_value=start_value,
-            end_value=end_value,
-            cycle_size=cycle_size,
-            cycle_mult=cycle_mult,
-            start_value_mult=start_value_mult,
-            end_value_mult=end_value_mult,
-            warmup_duration=warmup_duration,
-        )
 
 
 class LinearCyclicalScheduler(_CyclicalScheduler):
@@ -406,6 +406,7 @@ class LinearCyclicalScheduler(_CyclicalScheduler):
     :class:`CosineAnnealingScheduler`.
     """
 
+    _shape = "linear"
     _config_keys = (*_CyclicalScheduler._config_keys, "monotonic")
 
     def __init__(
@@ -424,48 +425,12 @@ class LinearCyclicalScheduler(_CyclicalScheduler):
         *,
         monotonic: bool = False,
     ) -> None:
-        settings = self._settings_from(
-            start_value=start_value,
-            end_value=end_value,
-            cycle_size=cycle_size,
-            cycle_mult=cycle_mult,
-            start_value_mult=start_value_mult,
-            end_value_mult=end_value_mult,
-            warmup_duration=warmup_duration,
-            monotonic=monotonic,
-        )
+        settings = self._schedule_of(locals())
         self._setup(optimizer, param_name, settings, save_history, param_group_index)
 
     @property
     def monotonic(self) -> bool:
         return self._settings.shape == "monotonic"
-
-    @classmethod
-    def _settings_from(  # type: ignore[override]
-        cls,
-        start_value: float,
-        end_value: float,
-        cycle_size: int,
-        cycle_mult: float = 1.0,
-        start_value_mult: float = 1.0,
-        end_value_mult: float = 1.0,
-        warmup_duration: int = 0,
-        param_name: str | None = None,
-        optimizer: Any = None,
-        save_history: bool = False,
-        param_group_index: int | None = None,
-        monotonic: bool = False,
-    ) -> CyclicalSchedule:
-        return CyclicalSchedule(
-            shape="monotonic" if v.as_bool("monotonic", monotonic) else "linear",
-            start_value=start_value,
-            end_value=end_value,
-            cycle_size=cycle_size,
-            cycle_mult=cycle_mult,
-            start_value_mult=start_value_mult,
-            end_value_mult=end_value_mult,
-            warmup_duration=warmup_duration,
-        )
 
 
 def _param_name(value: Any) -> str:
