@@ -34,8 +34,8 @@ import numpy as np
 
 from . import _validate as v
 from ._param_groups import write
+from ._window import ValueWindow
 from .integrations.ignite import ignite_variant, rebuild
-from .scheduler import ValueWindow
 from .schedules import CyclicalSchedule
 
 _SCHEDULE_ARGUMENTS = (

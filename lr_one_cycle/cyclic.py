@@ -23,8 +23,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _validate as v
-from .one_cycle import momentum_key
-from .scheduler import Scheduler, setting, start_position
+from ._settings import setting
+from .scheduler import Scheduler
 from .schedules import CyclicSchedule
 from .schedules.cyclic import CyclicMode, ScaleMode, scale_fn_name
 
@@ -115,16 +115,12 @@ class CyclicLR(Scheduler):
             max_momentum=max_momentum,
             n_groups_=len(groups),
         )
-        cycle = v.as_bool("cycle_momentum", cycle_momentum)
-        key = momentum_key(optimizer, groups) if cycle else None
-        v.check_momentums_for(key, base_momentum=base_momentum, max_momentum=max_momentum)
-        start = start_position(schedule, last_epoch)
-        self.cycle_momentum = cycle
-        self._start(
+        self._start_cycling(
             optimizer,
             schedule,
-            position=start,
-            momentum_key=key,
+            cycle_momentum=cycle_momentum,
+            momentums={"base_momentum": base_momentum, "max_momentum": max_momentum},
+            last_epoch=last_epoch,
             base_lrs=schedule.base_lr,
             verbose=verbose,
         )

@@ -27,7 +27,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _validate as v
-from .scheduler import Scheduler, setting, start_position
+from ._settings import setting
+from .scheduler import Scheduler
 from .schedules import OneCycleSchedule, Retimed, Schedule
 from .schedules.anneal import AnnealStrategy
 from .schedules.one_cycle import check_total_steps
@@ -114,16 +115,12 @@ class OneCycleLR(Scheduler):
             max_momentum=max_momentum,
             n_groups_=len(groups),
         )
-        cycle = v.as_bool("cycle_momentum", cycle_momentum)
-        key = momentum_key(optimizer, groups) if cycle else None
-        v.check_momentums_for(key, base_momentum=base_momentum, max_momentum=max_momentum)
-        start = start_position(schedule, last_epoch)
-        self.cycle_momentum = cycle
-        self._start(
+        self._start_cycling(
             optimizer,
             schedule,
-            position=start,
-            momentum_key=key,
+            cycle_momentum=cycle_momentum,
+            momentums={"base_momentum": base_momentum, "max_momentum": max_momentum},
+            last_epoch=last_epoch,
             base_lrs=schedule.initial_lr,
             initial_lrs=schedule.initial_lr if v.scalar(last_epoch) == -1 else None,
             verbose=verbose,
@@ -255,17 +252,6 @@ class OneCycleLR(Scheduler):
 #: R torch's ``lr_one_cycle()`` (plus ``three_phase``): the same class under R torch's
 #: name, so the arguments, defaults and errors cannot drift apart.
 lr_one_cycle = OneCycleLR
-
-
-def momentum_key(optimizer: Any, groups: list[dict[str, Any]]) -> str:
-    """The entry ``cycle_momentum=True`` cycles: ``"momentum"`` or ``"betas"``."""
-    key = v.momentum_key_of(optimizer, groups)
-    if key is None:
-        raise ValueError(
-            f"cycle_momentum=True needs an optimizer with 'momentum' or 'betas' "
-            f"({type(optimizer).__name__} has neither); pass cycle_momentum=False"
-        )
-    return key
 
 
 def _momentum_name(key: str | None) -> str:

@@ -77,7 +77,7 @@ not run.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from . import _validate as v
@@ -88,6 +88,7 @@ from ._param_groups import (
     write_momentum,
     write_values,
 )
+from ._settings import _repr_value, cycled_momentum_key, plain, short, start_position
 from ._torch import (
     UpdateRecord,
     is_torch_optimizer,
@@ -99,43 +100,7 @@ from ._torch import (
 from ._window import ValueWindow
 from .schedules import Retimed, Schedule
 
-
-def plain(value: Any) -> Any:
-    """A setting as a plain Python value for a state dict (tuples become lists)."""
-    return list(value) if isinstance(value, tuple) else value
-
-
-def short(values: Sequence[float]) -> str:
-    shown = ", ".join(f"{x:.4g}" for x in values[:4])
-    return f"[{shown}{', ...' if len(values) > 4 else ''}]"
-
-
 # --------------------------------------------------------------------------- the base
-
-
-def start_position(schedule: Schedule, last_epoch: Any) -> int:
-    """The step a scheduler built with ``last_epoch`` applies first: step 0 for -1 (a new
-    run), else ``last_epoch`` itself (a resumed run), checked against the schedule's end."""
-    start = v.as_count("last_epoch", last_epoch, minimum=-1)
-    last = schedule.last_step
-    if last is not None and start > last:
-        raise ValueError(
-            f"last_epoch must be -1 (start) or a step in 0..{last} ({schedule.range_note()}), "
-            f"got {start}"
-        )
-    return max(start, 0)
-
-
-def setting(name: str, kind: Callable[[Any], Any], doc: str | None = None) -> Any:
-    """A read-only scheduler attribute: the schedule's setting ``name`` (of the schedule
-    the run started from, :meth:`Scheduler._settings_of`), converted by ``kind`` (``list``
-    for per-group tuples, ``float``, ``int``, ...)."""
-
-    def read(self: Scheduler) -> Any:
-        return kind(getattr(self._settings_of(), name))
-
-    return property(read, doc=doc or f"``{name}`` (read-only).")
-
 
 
 class Scheduler:
@@ -222,6 +187,36 @@ class Scheduler:
         self._step_count = 1
         self._updates = update_record(optimizer)
         self._announce(lrs)
+
+    def _start_cycling(
+        self,
+        optimizer: Any,
+        schedule: Schedule,
+        *,
+        cycle_momentum: Any,
+        momentums: Mapping[str, Any],
+        last_epoch: Any,
+        base_lrs: Sequence[float],
+        initial_lrs: Sequence[float] | None = None,
+        verbose: Any = False,
+    ) -> None:
+        """:meth:`_start` for a schedule that can cycle the momentum (1cycle, CyclicLR):
+        ``cycle_momentum`` picks the entry (``momentum``, or ``betas[0]``, whose bound
+        ``< 1`` is checked on the ``momentums`` as given) before anything is written."""
+        cycle = v.as_bool("cycle_momentum", cycle_momentum)
+        key = cycled_momentum_key(optimizer, optimizer.param_groups) if cycle else None
+        v.check_momentums_for(key, **momentums)
+        start = start_position(schedule, last_epoch)
+        self.cycle_momentum = cycle
+        self._start(
+            optimizer,
+            schedule,
+            position=start,
+            momentum_key=key,
+            base_lrs=base_lrs,
+            initial_lrs=initial_lrs,
+            verbose=verbose,
+        )
 
     def _use(self, schedule: Schedule) -> None:
         self._schedule = schedule
@@ -489,9 +484,3 @@ class Scheduler:
             f"{type(self).__name__}({settings}, last_epoch={self.last_epoch}, "
             f"last_lr={short(self._last_lr)})"
         )
-
-
-def _repr_value(value: Any) -> str:
-    if isinstance(value, (list, tuple)) and value and all(isinstance(x, float) for x in value):
-        return short(list(value))
-    return repr(value)

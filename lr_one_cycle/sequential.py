@@ -22,7 +22,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _validate as v
-from .scheduler import Scheduler, start_position
+from ._settings import start_position
+from .scheduler import Scheduler
 from .schedules import JoinedSchedule, Schedule
 from .schedules.compose import WarmupMode, check_join, with_warmup
 from .schedules.one_cycle import check_total_steps

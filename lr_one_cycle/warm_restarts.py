@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 
 from . import _validate as v
-from .scheduler import Scheduler, setting
+from ._settings import setting
+from .scheduler import Scheduler
 from .schedules import Schedule, WarmRestartsSchedule
 from .schedules.warm_restarts import restart_positions
 

@@ -12,7 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _validate as v
-from .scheduler import Scheduler, setting, start_position
+from ._settings import setting, start_position
+from .scheduler import Scheduler
 from .schedules import Retimed, Schedule, WarmupStableDecaySchedule
 from .schedules.resume import check_resume_knots
 from .schedules.wsd import WsdShape
