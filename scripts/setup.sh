@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent set-up for a fresh Debian machine (and a no-op on a ready one):
-#   1. Debian packages: R, reticulate, testthat, R6, knitr, rmarkdown, pandoc, and
+#   1. Debian packages: R, reticulate, rlang, testthat, R6, knitr, rmarkdown, pandoc, and
 #      roxygen2 (regenerates r/man and r/NAMESPACE from the R sources);
 #   2. a virtual environment in .venv: torch 2.13.0 (CPU wheel) first, then the
 #      package and its test/demo extras, all constrained to that torch so that
@@ -12,8 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-apt_packages=(r-base-core r-cran-reticulate r-cran-testthat r-cran-r6 r-cran-knitr
-              r-cran-rmarkdown pandoc r-cran-roxygen2)
+apt_packages=(r-base-core r-cran-reticulate r-cran-rlang r-cran-testthat r-cran-r6
+              r-cran-knitr r-cran-rmarkdown pandoc r-cran-roxygen2)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

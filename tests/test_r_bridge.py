@@ -10,12 +10,21 @@ from __future__ import annotations
 import ast
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from lr_one_cycle import CosineAnnealingScheduler, OneCycleLR
+from lr_one_cycle import (
+    CosineAnnealingScheduler,
+    CyclicLR,
+    OneCycleLR,
+    ScheduleOverrideWarning,
+    SequentialLR,
+    WarmupLR,
+    cyclic_lr_schedule,
+)
 from lr_one_cycle.integrations import r_bridge
 
 SOURCE = Path(r_bridge.__file__).read_text()
@@ -159,3 +168,81 @@ def test_schedule_tables_are_flat_columns_step_after_step() -> None:
     single = r_bridge.one_cycle_table([0, 1, 2, 3], True, max_lr=0.1, total_steps=4)
     assert single["lr"] == table["lr"][1::2]
     assert r_bridge.warm_restarts_table(1.5, True, base_lr=1.0, T_0=2)["step"] == [1.5]
+
+
+def test_the_composed_schedulers_are_built_by_their_r_names() -> None:
+    stand_in = r_bridge.ROptimizer(groups(0.1, 0.2), {"momentum": 0.9})
+    one_cycle, _ = r_bridge.build("lr_one_cycle", stand_in, {"max_lr": 0.1, "total_steps": 10})
+    cyclic, _ = r_bridge.build("lr_cyclic", stand_in, {"base_lr": 0.01, "max_lr": 0.1})
+    sequence, verbose = r_bridge.build(
+        "lr_sequential", stand_in, {"schedulers": [one_cycle, cyclic], "milestones": [10.0],
+                                    "verbose": True},
+    )
+    assert isinstance(sequence, SequentialLR) and verbose is True and not sequence.verbose
+    assert r_bridge.describe(sequence)["momentum_key"] == "momentum"
+    wsd, _ = r_bridge.build("lr_warmup_stable_decay", stand_in, {
+        "peak_lr": 0.1, "warmup_steps": 2.0, "stable_steps": 2.0, "decay_steps": 2.0})
+    warm, _ = r_bridge.build("lr_warmup", stand_in, {"scheduler": wsd, "warmup_steps": 3.0})
+    assert isinstance(warm, WarmupLR) and warm.total_steps == 9
+    assert r_bridge.describe(wsd)["momentum_key"] is None
+
+
+def test_parts_sharing_a_stand_in_step_it_without_override_warnings() -> None:
+    """Schedulers built on one R optimizer share its stand-in, so each finds there what
+    another wrote; R holds the values, so the bridge's steps do not warn about it."""
+    stand_in = r_bridge.ROptimizer(groups(0.1), {"momentum": 0.9})
+    first = OneCycleLR(stand_in, max_lr=0.1, total_steps=10)
+    second = CyclicLR(stand_in, base_lr=0.01, max_lr=0.1, step_size_up=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r_bridge.move_to(first, 4)
+        r_bridge.move_to(second, 7)
+        r_bridge.move_to(first, 5)
+    assert (first.last_epoch, second.last_epoch) == (5, 7)
+    with pytest.warns(ScheduleOverrideWarning):
+        second.step()  # outside the bridge, a step still warns
+
+
+def test_a_sequence_state_that_went_through_r_loads_its_parts_lists_restored() -> None:
+    """R makes one-element lists scalars at every depth (the parts' states inside a
+    sequence's): load_state restores them where the scheduler's own state has lists."""
+    def sequence() -> SequentialLR:
+        stand_in = r_bridge.ROptimizer(groups(0.1), {"momentum": 0.9})
+        parts = [OneCycleLR(stand_in, max_lr=0.1, total_steps=10),
+                 CyclicLR(stand_in, base_lr=0.01, max_lr=0.1, step_size_up=3)]
+        return SequentialLR(stand_in, parts, milestones=[10])
+
+    first = sequence()
+    for _ in range(13):
+        first.step()
+    state = first.state_dict()
+
+    def through_r(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: through_r(item) for key, item in value.items()}
+        if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], (dict, list)):
+            return value[0]
+        return [through_r(item) for item in value] if isinstance(value, list) else value
+
+    squashed = through_r(state)
+    assert squashed["schedulers"][0]["max_lrs"] == 0.1 and squashed["milestones"] == 10
+    second = sequence()
+    r_bridge.load_state(second, squashed)
+    assert second.state_dict() == state
+
+
+def test_the_new_schedule_tables_default_to_the_run_or_two_cycles() -> None:
+    cyclic = r_bridge.cyclic_lr_table(None, True, base_lr=0.0, max_lr=1.0, step_size_up=2,
+                                      step_size_down=1.5)
+    assert cyclic["step"] == list(range(8))  # 0 .. 2 * 3.5
+    lr, momentum = cyclic_lr_schedule(list(range(8)), base_lr=0.0, max_lr=1.0, step_size_up=2,
+                                      step_size_down=1.5, exact=True)
+    assert cyclic["lr"] == lr.tolist() and cyclic["momentum"] == momentum.tolist()
+    wsd = r_bridge.warmup_stable_decay_table(None, True, peak_lr=[1.0, 2.0], warmup_steps=2,
+                                             stable_steps=1, decay_steps=2)
+    assert wsd["step"] == [0, 1, 2, 3, 4] and wsd["groups"] == 2 and wsd["momentum"] is None
+    cosine = r_bridge.warmup_cosine_table(None, True, peak_lr=1.0, warmup_steps=2.0,
+                                          total_steps=6.0)
+    assert cosine["step"] == [0, 1, 2, 3, 4, 5]
+    with pytest.raises(ValueError, match="warmup_steps must be an integer in 0..5"):
+        r_bridge.warmup_cosine_table(None, True, peak_lr=1.0, warmup_steps=6, total_steps=6)

@@ -3,7 +3,9 @@
 R code is given as R source text (so R's ``100`` really is an R double) and run through
 rpy2 (in ``tests/r_worker.py``, a process of its own: see there why) or by ``Rscript``;
 its values are compared with ``==`` to those of ``lr_one_cycle.OneCycleLR`` and of
-torch's ``OneCycleLR`` computed here.
+torch's ``OneCycleLR`` computed here, and (issue 11) to those of the Python package's
+``CyclicLR``, ``SequentialLR``, ``WarmupLR``, ``WarmupStableDecayLR`` and pure schedules,
+and torch's ``CyclicLR``.
 """
 
 from __future__ import annotations
@@ -562,3 +564,455 @@ def test_missing_python_package_gives_instructions(tmp_path: Path) -> None:
     assert "`make setup`" in done.stdout
     assert "reticulate::use_virtualenv(" in done.stdout
     assert "restart R" in done.stdout
+
+
+# --------------------------------------------------------------------------- issue 11 §6
+# CyclicLR, SequentialLR, WarmupLR, warmup-stable-decay and the pure schedules from R.
+
+
+def r_optimizer(kind: str, lrs: list[float]) -> str:
+    """R source defining ``optimizer``, an environment shaped like R torch's."""
+    groups, defaults = r_groups(kind, lrs)
+    return f"""optimizer <- new.env()
+  optimizer$param_groups <- {groups}
+  optimizer$defaults <- {defaults}"""
+
+
+def r_driving(build: str, steps: int, then: str = "") -> str:
+    """R source: ``build`` defines ``optimizer`` and ``scheduler``; ``then`` runs after
+    it; every (lr, momentum) of every group at steps 0..steps, flattened."""
+    return f"""local({{
+  {R_VALUES}
+  {build}
+  {then}
+  rows <- list(values(optimizer))
+  for (k in seq_len({steps})) {{
+    scheduler$step()
+    rows[[k + 1]] <- values(optimizer)
+  }}
+  unlist(rows)
+}})"""
+
+
+def python_driving(
+    kind: str, lrs: list[float], make: Any, steps: int, then: Any = None
+) -> list[float]:
+    """What ``make(optimizer)`` (a Python scheduler of this package) writes at steps
+    0..steps; ``then(scheduler)`` runs first."""
+    optimizer = python_groups(kind, lrs)
+    scheduler = make(optimizer)
+    if then is not None:
+        then(scheduler)
+    rows = flat_values(optimizer.param_groups)
+    for _ in range(steps):
+        scheduler.step()
+        rows += flat_values(optimizer.param_groups)
+    return rows
+
+
+def as_sent(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The arguments as R sends them: R's whole numbers are doubles."""
+    return {
+        k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+        for k, v in kwargs.items()
+    }
+
+
+def torch_cyclic_values(kind: str, lrs: list[float], kwargs: dict[str, Any], steps: int) -> list[float]:
+    """torch's CyclicLR on steps 0..steps."""
+    params = [{"params": [torch.zeros(1)], "lr": lr} for lr in lrs]
+    if kind == "sgd":
+        optimizer = torch.optim.SGD(params, lr=0.1, momentum=0.9)
+    else:
+        optimizer = torch.optim.Adam(params, lr=0.1)
+    scheduler = torch.optim.lr_scheduler.CyclicLR(optimizer, **kwargs)
+    rows = flat_values(optimizer.param_groups)
+    for _ in range(steps):
+        optimizer.step()
+        scheduler.step()
+        rows += flat_values(optimizer.param_groups)
+    return rows
+
+
+CYCLIC_CASES = [
+    ("sgd", [0.1], {"base_lr": 0.001, "max_lr": 0.01, "step_size_up": 5}),
+    (
+        "sgd",
+        [0.1, 0.2],
+        {"base_lr": [0.001, 0.002], "max_lr": [0.01, 0.03], "step_size_up": 7,
+         "step_size_down": 4, "mode": "triangular2"},
+    ),
+    (
+        "adam",
+        [0.001, 0.002, 0.003],
+        {"base_lr": 0.0001, "max_lr": [0.01, 0.02, 0.03], "step_size_up": 6,
+         "step_size_down": 9, "mode": "exp_range", "gamma": 0.97},
+    ),
+    (
+        "adam",
+        [0.001],
+        {"base_lr": 0.0001, "max_lr": 0.01, "step_size_up": 3, "base_momentum": 0.85,
+         "max_momentum": 0.95, "mode": "exp_range", "gamma": 0.9},
+    ),
+]
+
+
+@pytest.mark.parametrize(("kind", "lrs", "kwargs"), CYCLIC_CASES)
+def test_lr_cyclic_from_r_equals_python_and_torch_bitwise(
+    r: RWorker, kind: str, lrs: list[float], kwargs: dict[str, Any]
+) -> None:
+    """lr_cyclic() driving an R optimizer, and a Python torch optimizer built in R, give
+    lr_one_cycle.CyclicLR's values and torch's CyclicLR's at every step."""
+    from lr_one_cycle import CyclicLR
+
+    steps = 60
+    got = run_r(r, r_driving(
+        f"{r_optimizer(kind, lrs)}\n  scheduler <- lr_cyclic(optimizer, {r_arguments(kwargs)})",
+        steps,
+    ))
+    expected = python_driving(kind, lrs, lambda o: CyclicLR(o, **as_sent(kwargs)), steps)
+    assert got == expected
+    assert got == torch_cyclic_values(kind, lrs, kwargs, steps)
+
+    opt = "SGD" if kind == "sgd" else "Adam"
+    extra = ", momentum = 0.9" if kind == "sgd" else ""
+    groups = ", ".join(f"list(params = list(torch$zeros(1L)), lr = {r_value(x)})" for x in lrs)
+    on_torch = run_r(r, f"""local({{
+      {R_VALUES}
+      torch <- reticulate::import("torch")
+      optimizer <- torch$optim${opt}(list({groups}), lr = 0.1{extra})
+      scheduler <- lr_cyclic(optimizer, {r_arguments(kwargs)})
+      rows <- list(values(optimizer))
+      for (k in seq_len({steps})) {{
+        optimizer$step()
+        scheduler$step()
+        rows[[k + 1]] <- values(optimizer)
+      }}
+      unlist(rows)
+    }})""")
+    assert on_torch == expected
+
+
+def sequence_parts(optimizer: Any) -> list[Any]:
+    """1cycle, warmup-stable-decay (no momentum), then cyclical: Python's parts."""
+    from lr_one_cycle import CyclicLR, WarmupStableDecayLR
+
+    return [
+        OneCycleLR(optimizer, max_lr=[0.01, 0.02], total_steps=12.0),
+        WarmupStableDecayLR(optimizer, peak_lr=0.005, warmup_steps=2.0, stable_steps=3.0,
+                            decay_steps=4.0, min_lr=0.0005),
+        CyclicLR(optimizer, base_lr=0.0001, max_lr=0.001, step_size_up=3.0),
+    ]
+
+
+R_SEQUENCE_PARTS = """parts <- list(
+    lr_one_cycle(optimizer, max_lr = c(0.01, 0.02), total_steps = 12),
+    lr_warmup_stable_decay(optimizer, peak_lr = 0.005, warmup_steps = 2, stable_steps = 3,
+                           decay_steps = 4, min_lr = 0.0005),
+    lr_cyclic(optimizer, base_lr = 0.0001, max_lr = 0.001, step_size_up = 3)
+  )"""
+
+
+@pytest.mark.parametrize("kind", ["sgd", "adam"])
+def test_sequences_from_r_equal_python_bitwise(r: RWorker, kind: str) -> None:
+    """lr_sequential() and lr_warmup() over parts built in R on one R optimizer give
+    SequentialLR's and WarmupLR's values at every step, the momentum included."""
+    from lr_one_cycle import SequentialLR, WarmupLR
+
+    lrs = [0.1, 0.2]
+    got = run_r(r, r_driving(
+        f"""{r_optimizer(kind, lrs)}
+  {R_SEQUENCE_PARTS}
+  scheduler <- lr_sequential(optimizer, parts, milestones = c(12, 20))""",
+        70,
+    ))
+    assert got == python_driving(
+        kind, lrs, lambda o: SequentialLR(o, sequence_parts(o), milestones=[12.0, 20.0]), 70
+    )
+
+    got = run_r(r, r_driving(
+        f"""{r_optimizer(kind, lrs)}
+  main <- lr_one_cycle(optimizer, max_lr = c(0.01, 0.02), total_steps = 20, pct_start = 0)
+  scheduler <- lr_warmup(optimizer, main, warmup_steps = 6, start_lr = c(0, 0.001),
+                         mode = "cos")""",
+        26,
+    ))
+    assert got == python_driving(
+        kind,
+        lrs,
+        lambda o: WarmupLR(
+            o, OneCycleLR(o, max_lr=[0.01, 0.02], total_steps=20.0, pct_start=0.0),
+            warmup_steps=6.0, start_lr=[0.0, 0.001], mode="cos",
+        ),
+        26,
+    )
+
+
+def test_resume_with_from_r_equals_python_bitwise(r: RWorker) -> None:
+    """$resume_with() in R re-times as Python's resume_with(): a sequence's total_steps,
+    CyclicLR's step sizes, warmup-stable-decay's stable phase."""
+    from lr_one_cycle import CyclicLR, SequentialLR, WarmupStableDecayLR
+
+    def after(steps: int, **changes: Any) -> Any:
+        def run(scheduler: Any) -> None:
+            for _ in range(steps):
+                scheduler.step()
+            scheduler.resume_with(**changes)
+
+        return run
+
+    lrs = [0.1, 0.2]
+    sgd = r_optimizer("sgd", lrs)
+    cases = [
+        (
+            f"""{sgd}
+  parts <- list(lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 10),
+                lr_warmup_stable_decay(optimizer, peak_lr = 0.005, warmup_steps = 0,
+                                       stable_steps = 5, decay_steps = 10))
+  scheduler <- lr_sequential(optimizer, parts, milestones = 10)""",
+            "for (i in 1:14) scheduler$step(); scheduler$resume_with(total_steps = 40)",
+            lambda o: SequentialLR(o, [
+                OneCycleLR(o, max_lr=0.01, total_steps=10.0),
+                WarmupStableDecayLR(o, peak_lr=0.005, warmup_steps=0.0, stable_steps=5.0,
+                                    decay_steps=10.0),
+            ], milestones=[10.0]),
+            after(14, total_steps=40.0),
+            26,
+        ),
+        (
+            f"""{sgd}
+  scheduler <- lr_cyclic(optimizer, base_lr = 0.001, max_lr = c(0.01, 0.02),
+                         step_size_up = 4, mode = "triangular2")""",
+            "for (i in 1:11) scheduler$step(); scheduler$resume_with(step_size_up = 8)",
+            lambda o: CyclicLR(o, base_lr=0.001, max_lr=[0.01, 0.02], step_size_up=4.0,
+                               mode="triangular2"),
+            after(11, step_size_up=8.0),
+            40,
+        ),
+        (
+            f"""{sgd}
+  scheduler <- lr_warmup_stable_decay(optimizer, peak_lr = c(0.01, 0.02), warmup_steps = 5,
+                                      stable_steps = 10, decay_steps = 7, min_lr = 0.001)""",
+            "for (i in 1:9) scheduler$step(); scheduler$resume_with(stable_steps = 30)",
+            lambda o: WarmupStableDecayLR(o, peak_lr=[0.01, 0.02], warmup_steps=5.0,
+                                          stable_steps=10.0, decay_steps=7.0, min_lr=0.001),
+            after(9, stable_steps=30.0),
+            33,
+        ),
+    ]
+    for build, then, make, python_then, steps in cases:
+        got = run_r(r, r_driving(build, steps, then))
+        assert got == python_driving("sgd", lrs, make, steps, python_then)
+
+
+def test_state_round_trip_of_a_sequence_through_saverds_continues_exactly(r: RWorker) -> None:
+    """A sequence's state (the parts' states inside it) saved in R and loaded into a new
+    sequence built on another R optimizer continues where the first one is."""
+    from lr_one_cycle import SequentialLR
+
+    lrs = [0.1]
+    got = run_r(r, f"""local({{
+      {R_VALUES}
+      build <- function() {{
+        {r_optimizer("sgd", lrs)}
+        parts <- list(lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 12),
+                      lr_cyclic(optimizer, base_lr = 0.0001, max_lr = 0.001, step_size_up = 3))
+        list(optimizer = optimizer,
+             scheduler = lr_sequential(optimizer, parts, milestones = 12))
+      }}
+      first <- build()
+      for (k in 1:17) first$scheduler$step()
+      file <- tempfile(fileext = ".rds")
+      saveRDS(first$scheduler$state_dict(), file)
+      second <- build()
+      second$scheduler$load_state_dict(readRDS(file))
+      rows <- list(values(second$optimizer))
+      for (k in 1:20) {{
+        second$scheduler$step()
+        rows[[k + 1]] <- values(second$optimizer)
+      }}
+      unlist(rows)
+    }})""")
+
+    def make(o: Any) -> Any:
+        from lr_one_cycle import CyclicLR
+
+        return SequentialLR(o, [
+            OneCycleLR(o, max_lr=0.01, total_steps=12.0),
+            CyclicLR(o, base_lr=0.0001, max_lr=0.001, step_size_up=3.0),
+        ], milestones=[12.0])
+
+    straight = python_driving("sgd", lrs, make, 37)
+    assert got == straight[17 * 2:]
+
+
+SCHEDULE_CASES = [
+    (
+        "cyclic_lr_schedule",
+        {"base_lr": 0.001, "max_lr": [0.01, 0.1], "step_size_up": 10, "mode": "triangular2"},
+        True,
+    ),
+    (
+        "cyclic_lr_schedule",
+        {"base_lr": 0.001, "max_lr": 0.01, "step_size_up": 7, "step_size_down": 3,
+         "mode": "exp_range", "gamma": 0.95},
+        True,
+    ),
+    (
+        "warmup_stable_decay_schedule",
+        {"peak_lr": [0.01, 0.02], "warmup_steps": 5, "stable_steps": 10, "decay_steps": 7,
+         "min_lr": 0.001, "warmup": "cosine", "decay": "1-sqrt"},
+        False,
+    ),
+    (
+        "warmup_cosine_schedule",
+        {"peak_lr": 0.01, "warmup_steps": 4, "total_steps": 30, "min_lr": 0.001},
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "kwargs", "momentum"), SCHEDULE_CASES)
+def test_schedule_functions_from_r_equal_python_bitwise(
+    r: RWorker, name: str, kwargs: dict[str, Any], momentum: bool
+) -> None:
+    """The R data frames hold the Python functions' exact values (step after step, group
+    after group), momentum included where the schedule has one."""
+    import numpy as np
+
+    import lr_one_cycle
+
+    steps = [22, *range(0, 23), 3]  # random access, in any order
+    got = run_r(r, f"""local({{
+      frame <- {name}(c({", ".join(map(str, steps))}), {r_arguments(kwargs)})
+      c(frame$lr, if ({"TRUE" if momentum else "FALSE"}) frame$momentum)
+    }})""")
+    values = getattr(lr_one_cycle, name)(steps, exact=True, **as_sent(kwargs))
+    arrays = values if momentum else (values,)
+    expected: list[float] = []
+    for array in arrays:
+        expected += np.asarray(array).reshape(len(steps), -1).T.ravel().tolist()
+    assert got == expected
+
+
+def _core() -> Any:
+    import lr_one_cycle
+
+    return lr_one_cycle
+
+
+BAD_COMPOSED = [
+    (
+        "",
+        "lr_cyclic(optimizer, base_lr = 0.001, max_lr = 0.01, gamma = 1.5)",
+        lambda o: _core().CyclicLR(o, base_lr=0.001, max_lr=0.01, gamma=1.5),
+        "gamma must be a number in (0, 1], got 1.5",
+    ),
+    (
+        "",
+        "lr_cyclic(optimizer, base_lr = list(0.001, NA), max_lr = 0.01)",
+        lambda o: _core().CyclicLR(o, base_lr=[0.001, float("nan")], max_lr=0.01),
+        "base_lr[[2]] must be a finite number >= 0, got NA",
+    ),
+    (
+        "",
+        "lr_warmup_stable_decay(optimizer, peak_lr = 0.01, warmup_steps = 1.5, "
+        "stable_steps = 0, decay_steps = 5)",
+        lambda o: _core().WarmupStableDecayLR(
+            o, peak_lr=0.01, warmup_steps=1.5, stable_steps=0.0, decay_steps=5.0
+        ),
+        "warmup_steps must be an integer >= 0, got 1.5",
+    ),
+    (
+        "parts <- list(lr_cyclic(optimizer, base_lr = 0.001, max_lr = 0.01), "
+        "lr_cyclic(optimizer, base_lr = 0.001, max_lr = 0.02), "
+        "lr_cyclic(optimizer, base_lr = 0.001, max_lr = 0.03))",
+        "lr_sequential(optimizer, parts, milestones = c(5, 3))",
+        lambda o: _core().SequentialLR(o, [
+            _core().CyclicLR(o, base_lr=0.001, max_lr=m) for m in (0.01, 0.02, 0.03)
+        ], milestones=[5.0, 3.0]),
+        "milestones[[2]] must be an integer > 5 (milestones[[1]]): they must increase, got 3",
+    ),
+    (
+        "main <- lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 10)",
+        'lr_warmup(optimizer, main, warmup_steps = 3, mode = "cosine")',
+        lambda o: _core().WarmupLR(
+            o, OneCycleLR(o, max_lr=0.01, total_steps=10.0), warmup_steps=3.0, mode="cosine"
+        ),
+        'mode must be "linear" or "cos", got "cosine"',
+    ),
+]
+
+
+@pytest.mark.parametrize(("r_setup", "r_call", "python_call", "r_message"), BAD_COMPOSED)
+def test_bad_composed_arguments_give_pythons_check_in_r_words(
+    r: RWorker, r_setup: str, r_call: str, python_call: Any, r_message: str
+) -> None:
+    """The new functions' R errors carry Python's sentence word for word (the same
+    check), say it in R's words, and leave the R optimizer as it was (after the parts
+    were built)."""
+    with pytest.raises((ValueError, TypeError)) as python_error:
+        python_call(python_groups("sgd", [0.1, 0.2]))
+    python_message, message, unchanged = r.run(f"""local({{
+      {r_optimizer("sgd", [0.1, 0.2])}
+      {r_setup}
+      before <- optimizer$param_groups
+      error <- tryCatch({{
+        {r_call}
+        NULL
+      }}, lronecycle_error = function(e) e)
+      c(error$python_message, conditionMessage(error), identical(before, optimizer$param_groups))
+    }})""")
+    assert python_message == str(python_error.value)
+    assert message == r_message
+    assert unchanged == "TRUE"
+
+
+def test_rscript_composed_schedulers_and_an_r_scale_fn_equal_python_and_torch() -> None:
+    """In a separate Rscript process: lr_cyclic() with an R scale_fn equals torch's
+    CyclicLR with the same function written in Python, and a warm-up before a sequence
+    equals WarmupLR of SequentialLR, bit for bit."""
+    from lr_one_cycle import CyclicLR, SequentialLR, WarmupLR, WarmupStableDecayLR
+
+    lrs = [0.1, 0.2]
+    cyclic = r_driving(
+        f"""{r_optimizer("sgd", lrs)}
+  scheduler <- lr_cyclic(optimizer, base_lr = 0.001, max_lr = c(0.01, 0.02),
+                         step_size_up = 3, scale_fn = function(x) 1 / (1 + x),
+                         scale_mode = "iterations")""",
+        40,
+    )
+    composed = r_driving(
+        f"""{r_optimizer("adam", lrs)}
+  parts <- list(lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 10),
+                lr_warmup_stable_decay(optimizer, peak_lr = 0.005, warmup_steps = 0,
+                                       stable_steps = 5, decay_steps = 10))
+  sequence <- lr_sequential(optimizer, parts, milestones = 10)
+  scheduler <- lr_warmup(optimizer, sequence, warmup_steps = 5, start_lr = 0.0001)""",
+        30,
+    )
+    done = rscript(
+        "library(lronecycle); "
+        f'cat(sprintf("%a", c({cyclic}, {composed})), sep = "\\n")'
+    )
+    assert done.returncode == 0, done.stderr
+    got = [float.fromhex(line) for line in done.stdout.split()]
+
+    def scale(x: float) -> float:
+        return 1 / (1 + x)
+
+    kwargs = {"base_lr": 0.001, "max_lr": [0.01, 0.02], "step_size_up": 3, "scale_fn": scale,
+              "scale_mode": "iterations"}
+    expected_cyclic = python_driving("sgd", lrs, lambda o: CyclicLR(o, **as_sent(kwargs)), 40)
+    assert got[: len(expected_cyclic)] == expected_cyclic
+    assert expected_cyclic == torch_cyclic_values("sgd", lrs, kwargs, 40)
+
+    def make(o: Any) -> Any:
+        sequence = SequentialLR(o, [
+            OneCycleLR(o, max_lr=0.01, total_steps=10.0),
+            WarmupStableDecayLR(o, peak_lr=0.005, warmup_steps=0.0, stable_steps=5.0,
+                                decay_steps=10.0),
+        ], milestones=[10.0])
+        return WarmupLR(o, sequence, warmup_steps=5.0, start_lr=0.0001)
+
+    assert got[len(expected_cyclic):] == python_driving("adam", lrs, make, 30)

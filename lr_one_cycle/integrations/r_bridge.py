@@ -27,21 +27,31 @@ from __future__ import annotations
 import contextlib
 import io
 import numbers
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
+from .. import ScheduleOverrideWarning
 from ..cosine import CosineAnnealingScheduler, LinearCyclicalScheduler
+from ..cyclic import CyclicLR
 from ..one_cycle import OneCycleLR
 from ..schedules import (
+    CyclicSchedule,
     OneCycleSchedule,
+    WarmupStableDecaySchedule,
     cosine_annealing_schedule,
+    cyclic_lr_schedule,
     linear_cyclical_schedule,
     one_cycle_schedule,
     warm_restarts_schedule,
+    warmup_cosine_schedule,
+    warmup_stable_decay_schedule,
 )
+from ..sequential import SequentialLR, WarmupLR
 from ..warm_restarts import CosineAnnealingWarmRestarts
+from ..wsd import WarmupStableDecayLR
 
 #: The schedulers R builds, by the name of the R function that builds them.
 SCHEDULERS: dict[str, type] = {
@@ -49,6 +59,10 @@ SCHEDULERS: dict[str, type] = {
     "lr_cosine_annealing_warm_restarts": CosineAnnealingWarmRestarts,
     "lr_cosine_annealing_scheduler": CosineAnnealingScheduler,
     "lr_linear_cyclical_scheduler": LinearCyclicalScheduler,
+    "lr_cyclic": CyclicLR,
+    "lr_sequential": SequentialLR,
+    "lr_warmup": WarmupLR,
+    "lr_warmup_stable_decay": WarmupStableDecayLR,
 }
 
 #: ignite's handlers: nothing written until a call, which writes event ``event_index``.
@@ -157,6 +171,18 @@ def window(scheduler: Any, start: int, size: int) -> tuple[list[float], list[flo
     return lr.ravel().tolist(), momentum.ravel().tolist()
 
 
+@contextlib.contextmanager
+def _on_stand_in() -> Iterator[None]:
+    """Steps applied to a stand-in, which the schedulers built on one R optimizer share
+    (as Python's schedulers share their optimizer; ``SequentialLR`` checks it): each
+    finds in it what another one or R put there last, and its
+    :class:`~lr_one_cycle.ScheduleOverrideWarning` would report that. What is in the
+    stand-in is not read (R holds the values), so the warning is silenced here."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScheduleOverrideWarning)
+        yield
+
+
 def move_to(scheduler: Any, position: int) -> None:
     """Tell the Python scheduler that the R side has reached ``position`` (before its
     state is read or changed). What it writes into the stand-in is not read: R holds
@@ -164,7 +190,8 @@ def move_to(scheduler: Any, position: int) -> None:
     if isinstance(scheduler, _IGNITE):
         scheduler.event_index = position
     elif position != scheduler.last_epoch:
-        scheduler.step(position)
+        with _on_stand_in():
+            scheduler.step(position)
 
 
 def step_with_groups(scheduler: Any, param_groups: list[dict[str, Any]], position: int) -> None:
@@ -179,7 +206,8 @@ def step_with_groups(scheduler: Any, param_groups: list[dict[str, Any]], positio
             scheduler.event_index = position
             scheduler()
         else:
-            scheduler.step(position)
+            with _on_stand_in():
+                scheduler.step(position)
     finally:
         optimizer.param_groups = kept
 
@@ -206,14 +234,22 @@ def lr_at_last_epoch(scheduler: Any) -> list[float]:
 def load_state(scheduler: Any, state: Any) -> None:
     """``scheduler.load_state_dict(state)`` for a state dict that went through R."""
     if isinstance(state, Mapping):
-        own = scheduler.state_dict()
-        state = {
-            key: [value]
-            if isinstance(own.get(key), list) and isinstance(value, numbers.Real)
-            else value
-            for key, value in state.items()
-        }
+        state = _as_saved(scheduler.state_dict(), state)
     scheduler.load_state_dict(state)
+
+
+def _as_saved(own: Any, value: Any) -> Any:
+    """``value``, an entry of a state dict that went through R, with the lists R made
+    into scalars restored where the scheduler's ``own`` entry is a list, at any depth
+    (the parts' states inside a sequence's)."""
+    if isinstance(own, Mapping) and isinstance(value, Mapping):
+        return {key: _as_saved(own.get(key), item) for key, item in value.items()}
+    if isinstance(own, list):
+        if isinstance(value, (numbers.Real, Mapping)):
+            value = [value]
+        if isinstance(value, list) and len(value) == len(own):
+            return [_as_saved(mine, item) for mine, item in zip(own, value)]
+    return value
 
 
 class Stepper:
@@ -286,3 +322,32 @@ def warm_restarts_table(steps: Any, exact: Any, **settings: Any) -> dict[str, An
     """:func:`lr_one_cycle.warm_restarts_schedule` at ``steps`` (epochs, may be
     fractional)."""
     return _table(steps, warm_restarts_schedule(steps, exact=exact, **settings), None)
+
+
+def cyclic_lr_table(steps: Any, exact: Any, **settings: Any) -> dict[str, Any]:
+    """:func:`lr_one_cycle.cyclic_lr_schedule`; ``steps`` None stands for the first two
+    cycles, steps ``0 .. 2 * (step_size_up + step_size_down)`` (R's default: the modes
+    differ from the second cycle on)."""
+    if steps is None:
+        checked = CyclicSchedule(**settings)
+        size = checked.step_size_up + checked.step_size_down
+        steps = np.arange(int(2 * size) + 1, dtype=np.int64)
+    lr, momentum = cyclic_lr_schedule(steps, exact=exact, **settings)
+    return _table(steps, lr, momentum)
+
+
+def warmup_stable_decay_table(steps: Any, exact: Any, **settings: Any) -> dict[str, Any]:
+    """:func:`lr_one_cycle.warmup_stable_decay_schedule`; ``steps`` None stands for the
+    run's updates ``0 .. total_steps - 1`` (R's default)."""
+    if steps is None:
+        steps = np.arange(WarmupStableDecaySchedule(**settings).total_steps, dtype=np.int64)
+    return _table(steps, warmup_stable_decay_schedule(steps, exact=exact, **settings), None)
+
+
+def warmup_cosine_table(steps: Any, exact: Any, **settings: Any) -> dict[str, Any]:
+    """:func:`lr_one_cycle.warmup_cosine_schedule`; ``steps`` None stands for the run's
+    updates ``0 .. total_steps - 1`` (R's default)."""
+    if steps is None:
+        warmup_cosine_schedule(0, exact=exact, **settings)  # its checks, before the range
+        steps = np.arange(int(settings["total_steps"]), dtype=np.int64)
+    return _table(steps, warmup_cosine_schedule(steps, exact=exact, **settings), None)

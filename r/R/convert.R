@@ -16,20 +16,29 @@ py_arguments <- function(args) {
   args
 }
 
-# A state dict (a named list) as Python takes it: a dict of converted entries.
-py_state <- function(state_dict) {
-  if (!is.list(state_dict) || is.null(names(state_dict))) {
-    return(py_value(state_dict, "state_dict"))
+# A state dict (a named list) as Python takes it: a dict of converted entries. Named
+# lists inside it (the parts' states in a sequence's) cross as dicts too, at any depth.
+py_state <- function(state_dict, path = "state_dict") {
+  if (!is.list(state_dict) || is.data.frame(state_dict)) {
+    return(py_value(state_dict, path))
   }
-  for (name in names(state_dict)) {
-    value <- py_value(state_dict[[name]], paste0("state_dict$", name))
-    state_dict[name] <- list(value)
+  labels <- names(state_dict)
+  if (is.null(labels)) {
+    state_dict <- unname(state_dict)
+  }
+  for (i in seq_along(state_dict)) {
+    label <- if (is.null(labels)) "" else labels[[i]]
+    where <- if (nzchar(label)) paste0(path, "$", label) else sprintf("%s[[%d]]", path, i)
+    value <- py_state(state_dict[[i]], where)
+    state_dict[i] <- list(value)
   }
   state_dict
 }
 
 # One R value as Python takes it:
 # - NULL and Python objects cross as they are;
+# - a function crosses as a Python function that hands its arguments to R as R values
+#   (reticulate's own conversion hands them as Python objects);
 # - a 1-d array or a one-column matrix is its vector (R's own `dim` has no meaning
 #   for Python); a matrix with more columns, or an array of higher rank, is refused;
 # - a factor is refused (it would cross as its level codes);
@@ -40,6 +49,9 @@ py_state <- function(state_dict) {
 py_value <- function(x, path) {
   if (is.null(x) || inherits(x, "python.builtin.object")) {
     return(x)
+  }
+  if (is.function(x)) {
+    return(reticulate::r_to_py(x, convert = TRUE))
   }
   if (is.factor(x)) {
     stop(lronecycle_error(sprintf(

@@ -70,15 +70,20 @@ problem_error <- function(parts, shown) {
   where <- r_path(path)
   found <- value_at(shown, path)
   type_error <- identical(parts$python_type, "TypeError")
-  got <- if (found$found) {
+  # The value as the user gave it, when R can show it; else Python's description of it
+  # (a scheduler given as a part is an environment, which says less).
+  shown_found <- found$found && (is.null(parts$described) || is.atomic(found$value) ||
+                                   (is.list(found$value) && !is.environment(found$value)))
+  got <- if (shown_found) {
     r_show(found$value, type_error)
   } else if (!is.null(parts$described)) {
-    parts$described
+    r_notation(parts$described)
   } else {
     r_show(parts$value, type_error)
   }
   lronecycle_error(
-    paste0(where, " must be ", parts$accepted, ", got ", got, r_notation(parts$note)),
+    paste0(where, " must be ", r_notation(parts$accepted), ", got ", got,
+           r_notation(parts$note)),
     python_type = parts$python_type, argument = where, python_message = parts$python_message
   )
 }
@@ -175,18 +180,19 @@ r_scalar <- function(x) {
 }
 
 # Python's notation in a plain Python sentence, as R writes it: `optimizer$param_groups
-# [[1]]` for `optimizer.param_groups[0]`, `$key` for `['key']`, `x = TRUE` for
+# [[1]]` for `optimizer.param_groups[0]`, `schedulers[[2]]` for `schedulers[1]` (an
+# index right after a name or another index), `$key` for `['key']`, `x = TRUE` for
 # `x=True`, NULL for None.
 r_notation <- function(text) {
   if (is.null(text) || !nzchar(text)) {
     return(if (is.null(text)) "" else text)
   }
   text <- gsub("\\boptimizer\\.", "optimizer$", text, perl = TRUE)
-  groups <- gregexpr("param_groups\\[[0-9]+\\]", text)
-  regmatches(text, groups) <- lapply(regmatches(text, groups), function(found) {
-    sprintf("param_groups[[%d]]", as.integer(gsub("[^0-9]", "", found)) + 1L)
-  })
   text <- gsub("\\['([A-Za-z_][A-Za-z0-9_]*)'\\]", "$\\1", text, perl = TRUE)
+  indices <- gregexpr("(?<=[A-Za-z0-9_\\]])\\[[0-9]+\\]", text, perl = TRUE)
+  regmatches(text, indices) <- lapply(regmatches(text, indices), function(found) {
+    sprintf("[[%d]]", as.integer(gsub("[^0-9]", "", found)) + 1L)
+  })
   text <- gsub("\\b([A-Za-z_][A-Za-z0-9_]*)=(?!=)", "\\1 = ", text, perl = TRUE)
   text <- gsub("\\bTrue\\b", "TRUE", text, perl = TRUE)
   text <- gsub("\\bFalse\\b", "FALSE", text, perl = TRUE)

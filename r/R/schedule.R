@@ -125,7 +125,8 @@ schedule_table <- function(table, title, args) {
 #' the step, one line per parameter group.
 #'
 #' @param x A schedule from [one_cycle_schedule()], [cosine_annealing_schedule()],
-#'   [linear_cyclical_schedule()] or [warm_restarts_schedule()].
+#'   [linear_cyclical_schedule()], [warm_restarts_schedule()], [cyclic_lr_schedule()],
+#'   [warmup_stable_decay_schedule()] or [warmup_cosine_schedule()].
 #' @param main,ylab Titles and y-axis labels: one value, or one for the learning-rate
 #'   panel and one for the momentum panel. `NULL`: the schedule's own.
 #' @param xlab The x-axis label.

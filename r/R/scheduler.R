@@ -27,7 +27,7 @@ new_scheduler <- function(kind, optimizer, settings, entries = character(), show
     ), python_type = "TypeError", argument = "optimizer"))
   }
   wanted <- unique(c("lr", "momentum", "betas", "initial_lr", entries))
-  stand_in <- py_call(r_stand_in(optimizer, wanted))
+  stand_in <- py_call(shared_stand_in(optimizer, wanted))
   built <- call_python(bridge()$build, list(kind, stand_in, sent), shown = shown)
   r_optimizer_scheduler(kind, built[[1]], isTRUE(built[[2]]), optimizer, wanted)
 }
@@ -42,6 +42,32 @@ r_stand_in <- function(optimizer, wanted) {
   }
   defaults <- plain_entries(optimizer$defaults, wanted, "optimizer$defaults")
   bridge()$r_optimizer(plain_groups(groups, wanted), defaults, class(optimizer)[[1]])
+}
+
+# One stand-in per R optimizer, whatever the schedulers built on it: Python's
+# SequentialLR and WarmupLR check that their parts drive the very optimizer they are
+# given (`part.optimizer is optimizer`), as torch does. The stand-in takes the
+# optimizer's current groups before each new scheduler reads them. The registry holds
+# weak references (rlang's): it keeps neither the optimizer nor its stand-in alive.
+shared_stand_in <- function(optimizer, wanted) {
+  if (!is.environment(optimizer) || is.null(optimizer$param_groups)) {
+    return(r_stand_in(optimizer, wanted))
+  }
+  alive <- Filter(function(ref) !is.null(rlang::wref_key(ref)), .py$stand_ins)
+  for (ref in alive) {
+    if (identical(rlang::wref_key(ref), optimizer)) {
+      .py$stand_ins <- alive
+      stand_in <- rlang::wref_value(ref)
+      fresh <- r_stand_in(optimizer, wanted)
+      for (name in c("param_groups", "defaults")) {
+        reticulate::py_set_attr(stand_in, name, reticulate::py_get_attr(fresh, name))
+      }
+      return(stand_in)
+    }
+  }
+  stand_in <- r_stand_in(optimizer, wanted)
+  .py$stand_ins <- c(alive, list(rlang::new_weakref(optimizer, value = stand_in)))
+  stand_in
 }
 
 plain_groups <- function(groups, wanted) {
@@ -80,7 +106,7 @@ scheduler_object <- function(kind, py, optimizer, on_python, position, sync) {
   self <- new.env(parent = emptyenv())
   self$optimizer <- optimizer
   self$python <- py
-  ignite <- kind %in% c("lr_cosine_annealing_scheduler", "lr_linear_cyclical_scheduler")
+  ignite <- kind %in% ignite_kinds
   last_epoch <- if (ignite) function() position() - 1L else position
   read_only <- function(name, hint) {
     stop(lronecycle_error(sprintf("%s is read-only%s", name, hint),
@@ -101,7 +127,7 @@ scheduler_object <- function(kind, py, optimizer, on_python, position, sync) {
   }, self)
   makeActiveBinding("total_steps", function(value) {
     if (!missing(value)) read_only("total_steps", ": use $resume_with(total_steps = )")
-    if (kind == "lr_one_cycle") py_call(py$total_steps) else NULL
+    if (kind %in% with_length) py_call(py$total_steps) else NULL
   }, self)
   self$state_dict <- function() {
     sync()
@@ -116,6 +142,12 @@ scheduler_object <- function(kind, py, optimizer, on_python, position, sync) {
                               "lronecycle_r_optimizer"))
 }
 
+# ignite's handlers: nothing written until a call, which writes the next event.
+ignite_kinds <- c("lr_cosine_annealing_scheduler", "lr_linear_cyclical_scheduler")
+
+# The kinds with a `total_steps` (a sequence's is NULL when its last part has no end).
+with_length <- c("lr_one_cycle", "lr_warmup_stable_decay", "lr_sequential", "lr_warmup")
+
 # "Adjusting learning rate of group 1 to 0.0004", as R torch says it, as messages.
 announce <- function(lrs, groups = seq_along(lrs)) {
   for (i in seq_along(lrs)) {
@@ -124,7 +156,7 @@ announce <- function(lrs, groups = seq_along(lrs)) {
 }
 
 python_optimizer_scheduler <- function(kind, py, verbose, optimizer) {
-  ignite <- kind %in% c("lr_cosine_annealing_scheduler", "lr_linear_cyclical_scheduler")
+  ignite <- kind %in% ignite_kinds
   position <- if (ignite) function() py_call(py$event_index) else function() py_call(py$last_epoch)
   self <- scheduler_object(kind, py, optimizer, on_python = TRUE, position = position,
                            sync = function() NULL)
@@ -333,19 +365,53 @@ shown_settings <- list(
 )
 shown_settings$lr_linear_cyclical_scheduler <- c(shown_settings$lr_cosine_annealing_scheduler,
                                                  monotonic = "monotonic")
+shown_settings$lr_cyclic <- c(base_lr = "base_lrs", max_lr = "max_lrs",
+                              step_size_up = "step_size_up", step_size_down = "step_size_down",
+                              mode = "mode", gamma = "gamma", scale_mode = "scale_mode",
+                              cycle_momentum = "cycle_momentum",
+                              base_momentum = "base_momentums", max_momentum = "max_momentums")
+shown_settings$lr_warmup_stable_decay <- c(peak_lr = "peak_lrs", warmup_steps = "warmup_steps",
+                                           stable_steps = "stable_steps",
+                                           decay_steps = "decay_steps", min_lr = "min_lrs",
+                                           warmup = "warmup", decay = "decay")
+shown_settings$lr_sequential <- c(milestones = "milestones")
+shown_settings$lr_warmup <- c(warmup_steps = "warmup_steps", start_lr = "start_lrs",
+                              mode = "mode")
 
-#' @export
-format.lronecycle_scheduler <- function(x, ...) {
-  kind <- class(x)[[1]]
+# What print() shows of the settings, "name = value" in R's terms.
+shown_items <- function(x, kind) {
   fields <- shown_settings[[kind]]
   values <- lapply(fields, function(field) {
     value <- py_call(reticulate::py_get_attr(x$python, field, silent = TRUE))
     value <- if (inherits(value, "python.builtin.object")) reticulate::py_to_r(value) else value
     if (field == "param_group_index" && !is.null(value)) value + 1L else unlist(value)
   })
-  settings <- paste(names(fields), vapply(values, r_literal, ""), sep = " = ")
+  extra <- character()
+  if (kind == "lr_cyclic") {
+    # As Python's repr: gamma for "exp_range" only; scale_mode with a scale_fn only.
+    custom <- !is.null(py_call(x$python$schedule$scale_fn))
+    if (values$mode != "exp_range") values$gamma <- NULL
+    if (custom) extra <- "scale_fn = a function" else values$scale_mode <- NULL
+  }
+  items <- paste(names(values), vapply(values, r_literal, ""), sep = " = ")
+  parts <- switch(kind,
+    lr_sequential = paste0("schedulers = ", r_literal(vapply(x$schedulers, kind_of, ""))),
+    lr_warmup = paste0("scheduler = ", r_literal(kind_of(x$scheduler))),
+    character()
+  )
+  list(items = c(parts, items, extra), values = values)
+}
+
+kind_of <- function(scheduler) class(scheduler)[[1]]
+
+#' @export
+format.lronecycle_scheduler <- function(x, ...) {
+  kind <- class(x)[[1]]
+  shown <- shown_items(x, kind)
+  values <- shown$values
+  settings <- shown$items
   last <- x$get_last_lr()
-  ignite <- "param_name" %in% names(fields)
+  ignite <- "param_name" %in% names(values)
   groups <- if (ignite && !is.null(values$param_group_index)) {
     values$param_group_index
   } else {

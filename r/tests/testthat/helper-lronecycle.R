@@ -64,3 +64,27 @@ r_run <- function(optimizer, scheduler, steps, key = "momentum") {
   }
   rows
 }
+
+# What a Python scheduler writes into a plain Python optimizer with the same groups, at
+# steps 0..steps: `make(core, optimizer)` builds it (and its parts) with the Python
+# package `core`. The reference every R value must equal bit for bit.
+python_rows <- function(make, lrs, steps, key = "momentum") {
+  extra <- if (key == "betas") list(betas = c(0.9, 0.999)) else list(momentum = 0.9)
+  groups <- lapply(lrs, function(lr) c(list(lr = lr), extra))
+  optimizer <- py_bridge()$ROptimizer(groups, extra)
+  scheduler <- make(py_package(), optimizer)
+  rows <- vector("list", steps + 1L)
+  for (k in 0:steps) {
+    if (k > 0) scheduler$step()
+    rows[[k + 1L]] <- group_values(optimizer, key)
+  }
+  rows
+}
+
+# The message of the lronecycle_error `expr` raises ("no error" when it does not).
+refusal <- function(expr) {
+  tryCatch({
+    expr
+    "no error"
+  }, lronecycle_error = function(e) conditionMessage(e))
+}

@@ -15,7 +15,14 @@ test_that("an R optimizer with a group added: $step() raises and nothing moves",
   skip_if_no_python()
   makers <- list(
     function(o) lr_one_cycle(o, max_lr = 0.01, total_steps = 20),
-    function(o) lr_cosine_annealing_warm_restarts(o, T_0 = 3)
+    function(o) lr_cosine_annealing_warm_restarts(o, T_0 = 3),
+    function(o) lr_cyclic(o, base_lr = 0.001, max_lr = 0.01, step_size_up = 3),
+    function(o) lr_warmup_stable_decay(o, peak_lr = 0.01, warmup_steps = 2, stable_steps = 5,
+                                       decay_steps = 5),
+    function(o) lr_sequential(o, list(lr_one_cycle(o, max_lr = 0.01, total_steps = 3),
+                                      lr_cyclic(o, base_lr = 0.001, max_lr = 0.01)),
+                              milestones = 3),
+    function(o) lr_warmup(o, lr_cyclic(o, base_lr = 0.001, max_lr = 0.01), warmup_steps = 2)
   )
   for (make in makers) {
     optimizer <- sgd()
@@ -68,7 +75,11 @@ test_that("a Python optimizer with a group added: $step() raises and nothing mov
   torch <- reticulate::import("torch")
   makers <- list(
     function(o) lr_one_cycle(o, max_lr = 0.01, total_steps = 20),
-    function(o) lr_cosine_annealing_warm_restarts(o, T_0 = 3)
+    function(o) lr_cosine_annealing_warm_restarts(o, T_0 = 3),
+    function(o) lr_cyclic(o, base_lr = 0.001, max_lr = 0.01, step_size_up = 3),
+    function(o) lr_warmup(o, lr_warmup_stable_decay(o, peak_lr = 0.01, warmup_steps = 0,
+                                                    stable_steps = 5, decay_steps = 5),
+                          warmup_steps = 2)
   )
   for (make in makers) {
     optimizer <- torch$optim$SGD(list(torch$zeros(1L)), lr = 0.1, momentum = 0.9)

@@ -85,6 +85,11 @@ test_that("r_notation() rewrites Python's notation only", {
   expect_identical(r_notation("pass cycle_momentum=False, not None or True; a == b"),
                    "pass cycle_momentum = FALSE, not NULL or TRUE; a == b")
   expect_identical(r_notation("torch's Trueness"), "torch's Trueness")
+  expect_identical(
+    r_notation("schedulers[2] is schedulers[0]; state_dict['schedulers'][1]['max_lrs'][0]"),
+    "schedulers[[3]] is schedulers[[1]]; state_dict$schedulers[[2]]$max_lrs[[1]]"
+  )
+  expect_identical(r_notation("a number in [0, 1] or [0.5, 1)"), "a number in [0, 1] or [0.5, 1)")
 })
 
 test_that("values are shown as R prints them", {

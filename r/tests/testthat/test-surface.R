@@ -2,11 +2,21 @@
 
 test_that("every scheduler has R torch's classes, fields and methods", {
   skip_if_no_python()
+  shared <- sgd()
   schedulers <- list(
     lr_one_cycle = lr_one_cycle(sgd(c(0.1, 0.2)), max_lr = c(0.01, 0.1), total_steps = 20),
     lr_cosine_annealing_warm_restarts = lr_cosine_annealing_warm_restarts(sgd(), T_0 = 5),
     lr_cosine_annealing_scheduler = lr_cosine_annealing_scheduler(sgd(), "lr", 0.1, 0.01, 10),
-    lr_linear_cyclical_scheduler = lr_linear_cyclical_scheduler(sgd(), "lr", 0.1, 0.01, 10)
+    lr_linear_cyclical_scheduler = lr_linear_cyclical_scheduler(sgd(), "lr", 0.1, 0.01, 10),
+    lr_cyclic = lr_cyclic(sgd(), base_lr = 0.001, max_lr = 0.01, step_size_up = 5),
+    lr_warmup_stable_decay = lr_warmup_stable_decay(sgd(), peak_lr = 0.01, warmup_steps = 2,
+                                                    stable_steps = 3, decay_steps = 4),
+    lr_sequential = lr_sequential(shared, list(
+      lr_one_cycle(shared, max_lr = 0.01, total_steps = 10),
+      lr_cyclic(shared, base_lr = 0.001, max_lr = 0.01)
+    ), milestones = 10),
+    lr_warmup = lr_warmup(shared, lr_one_cycle(shared, max_lr = 0.01, total_steps = 10),
+                          warmup_steps = 3)
   )
   for (kind in names(schedulers)) {
     scheduler <- schedulers[[kind]]
@@ -28,6 +38,13 @@ test_that("every scheduler has R torch's classes, fields and methods", {
   expect_null(schedulers$lr_cosine_annealing_warm_restarts$total_steps)
   expect_null(schedulers$lr_cosine_annealing_scheduler$base_lrs)
   expect_identical(schedulers$lr_cosine_annealing_scheduler$last_epoch, 0L)
+  expect_null(schedulers$lr_cyclic$total_steps)
+  expect_identical(schedulers$lr_cyclic$base_lrs, 0.001)
+  expect_identical(schedulers$lr_warmup_stable_decay$total_steps, 9L)
+  expect_null(schedulers$lr_sequential$total_steps)
+  expect_identical(schedulers$lr_warmup$total_steps, 13L)
+  expect_error(schedulers$lr_warmup$total_steps <- 30, "total_steps is read-only",
+               class = "lronecycle_error")
 })
 
 test_that("$get_lr() is the schedule's value at $last_epoch, after a resume too", {
@@ -60,6 +77,41 @@ test_that("print() speaks R: c(), TRUE, quotes, groups counted from 1", {
   expect_false(grepl("True|False|\\[0", shown))
 })
 
+test_that("print() of the new schedulers names their settings and parts in R's terms", {
+  skip_if_no_python()
+  optimizer <- sgd(c(0.1, 0.2))
+  cyclic <- lr_cyclic(optimizer, base_lr = 0.001, max_lr = c(0.01, 0.02), step_size_up = 4,
+                      mode = "exp_range", gamma = 0.9)
+  expect_identical(capture.output(print(cyclic)), c(
+    "<lr_cyclic> driving an R optimizer",
+    "  base_lr = c(0.001, 0.001), max_lr = c(0.01, 0.02), step_size_up = 4,",
+    "  step_size_down = 4, mode = \"exp_range\", gamma = 0.9, cycle_momentum = TRUE,",
+    "  base_momentum = c(0.8, 0.8), max_momentum = c(0.9, 0.9)",
+    "  last_epoch = 0, last lr = c(0.001, 0.001) (groups 1, 2)"
+  ))
+  wsd <- lr_warmup_stable_decay(optimizer, peak_lr = 0.01, warmup_steps = 2, stable_steps = 3,
+                                decay_steps = 4, decay = "1-sqrt")
+  expect_identical(capture.output(print(wsd)), c(
+    "<lr_warmup_stable_decay> driving an R optimizer",
+    "  peak_lr = c(0.01, 0.01), warmup_steps = 2, stable_steps = 3, decay_steps = 4,",
+    "  min_lr = c(0, 0), warmup = \"linear\", decay = \"1-sqrt\"",
+    "  last_epoch = 0, last lr = c(0, 0) (groups 1, 2)"
+  ))
+  sequence <- lr_sequential(optimizer, list(wsd, cyclic), milestones = 9)
+  for (i in 1:10) sequence$step()
+  expect_identical(capture.output(print(sequence)), c(
+    "<lr_sequential> driving an R optimizer",
+    "  schedulers = c(\"lr_warmup_stable_decay\", \"lr_cyclic\"), milestones = 9",
+    sprintf("  last_epoch = 10, last lr = %s (groups 1, 2)",
+            r_literal(signif(sequence$get_last_lr(), 6)))
+  ))
+  warm <- lr_warmup(optimizer, lr_one_cycle(optimizer, max_lr = 0.01, total_steps = 10),
+                    warmup_steps = 3, mode = "cos")
+  expect_match(paste(capture.output(print(warm)), collapse = "\n"), paste0(
+    "  scheduler = \"lr_one_cycle\", warmup_steps = 3, start_lr = c(0, 0), mode = \"cos\"\n"
+  ), fixed = TRUE)
+})
+
 # The messages `expr` emits (muffled), and its value.
 messages_of <- function(expr) {
   messages <- character()
@@ -86,6 +138,32 @@ test_that("verbose = TRUE reports each lr as R torch does, through message()", {
   expect_silent(lr_one_cycle(sgd(), max_lr = 0.01, total_steps = 20)$step())
 })
 
+test_that("verbose = TRUE works the same for the new schedulers, both kinds of optimizer", {
+  skip_if_no_python()
+  optimizer <- sgd(c(0.1, 0.2))
+  builders <- list(
+    function(o) lr_cyclic(o, base_lr = 0.001, max_lr = 0.01, step_size_up = 3, verbose = TRUE),
+    function(o) lr_warmup_stable_decay(o, peak_lr = 0.01, warmup_steps = 2, stable_steps = 3,
+                                       decay_steps = 4, verbose = TRUE),
+    function(o) lr_sequential(o, list(lr_one_cycle(o, max_lr = 0.01, total_steps = 5),
+                                      lr_cyclic(o, base_lr = 0.001, max_lr = 0.01)),
+                              milestones = 5, verbose = TRUE),
+    function(o) lr_warmup(o, lr_cyclic(o, base_lr = 0.001, max_lr = 0.01), warmup_steps = 2,
+                          start_lr = 0.0005, verbose = TRUE)
+  )
+  for (build in builders) {
+    built <- messages_of(build(optimizer))
+    scheduler <- built$value
+    expect_identical(built$messages, adjusting(scheduler$get_last_lr()))
+    for (i in 1:6) {
+      stepped <- messages_of(scheduler$step())
+      expect_identical(stepped$messages, adjusting(scheduler$get_last_lr()))
+    }
+  }
+  quiet <- lr_cyclic(optimizer, base_lr = 0.001, max_lr = 0.01)
+  expect_silent(quiet$step())
+})
+
 test_that("verbose = TRUE on a Python optimizer reports in R, not in Python", {
   skip_if_no_torch()
   torch <- reticulate::import("torch")
@@ -97,6 +175,8 @@ test_that("verbose = TRUE on a Python optimizer reports in R, not in Python", {
   )
   expect_identical(printed, "")
   expect_identical(built$messages, "Adjusting learning rate of group 1 to 0.0004\n")
+  # (After the optimizer's step, as in training: torch warns otherwise, in Python.)
+  optimizer$step()
   printed <- reticulate::py_capture_output(stepped <- messages_of(built$value$step()))
   expect_identical(printed, "")
   expect_identical(stepped$messages,
@@ -190,4 +270,50 @@ test_that("every scheduler works as the generator of luz's lr scheduler callback
     expect_identical(epoch_values(lrs), expected)
     expect_identical(callback$scheduler$last_epoch, 4L)
   }
+})
+
+test_that("the new schedulers work as luz's generator, a sequence through a function", {
+  skip_if_no_python()
+  callback <- LuzLrSchedulerCallback$new(lr_cyclic, base_lr = 0.001, max_lr = 0.01,
+                                         step_size_up = 5, call_on = "on_batch_end")
+  lrs <- luz_fit(callback, sgd(), epochs = 3, batches = 7)
+  expect_identical(lrs, cyclic_lr_schedule(0:20, base_lr = 0.001, max_lr = 0.01,
+                                           step_size_up = 5)$lr)
+
+  callback <- LuzLrSchedulerCallback$new(lr_warmup_stable_decay, peak_lr = 0.01,
+                                         warmup_steps = 3, stable_steps = 10, decay_steps = 8,
+                                         call_on = "on_batch_end")
+  lrs <- luz_fit(callback, sgd(), epochs = 3, batches = 7)
+  expect_identical(lrs, warmup_stable_decay_schedule(peak_lr = 0.01, warmup_steps = 3,
+                                                     stable_steps = 10, decay_steps = 8)$lr)
+  # luz's checkpoints save and restore the callback's state.
+  state <- callback$state_dict()
+  again <- LuzLrSchedulerCallback$new(lr_warmup_stable_decay, peak_lr = 0.01,
+                                      warmup_steps = 3, stable_steps = 10, decay_steps = 8,
+                                      call_on = "on_batch_end")
+  again$ctx <- list(optimizers = list(opt = sgd()))
+  again$on_fit_begin()
+  again$load_state_dict(state)
+  expect_identical(again$scheduler$last_epoch, 21L)
+
+  # A warm-up in front of 1cycle: the generator builds both parts on luz's optimizer.
+  warm_one_cycle <- function(optimizer, warmup_steps, ...) {
+    lr_warmup(optimizer, lr_one_cycle(optimizer, ...), warmup_steps = warmup_steps)
+  }
+  callback <- LuzLrSchedulerCallback$new(warm_one_cycle, warmup_steps = 4, max_lr = 0.01,
+                                         total_steps = 17, pct_start = 0,
+                                         call_on = "on_batch_end")
+  optimizer <- sgd()
+  lrs <- luz_fit(callback, optimizer, epochs = 3, batches = 7)
+  first <- one_cycle_schedule(0, max_lr = 0.01, total_steps = 17, pct_start = 0)$lr
+  expect_identical(lrs[1:4], first * c(0, 1, 2, 3) / 4)
+  expect_identical(lrs[5:21], one_cycle_schedule(max_lr = 0.01, total_steps = 17,
+                                                 pct_start = 0)$lr)
+  state <- callback$state_dict()
+  again <- LuzLrSchedulerCallback$new(warm_one_cycle, warmup_steps = 4, max_lr = 0.01,
+                                      total_steps = 17, pct_start = 0, call_on = "on_batch_end")
+  again$ctx <- list(optimizers = list(opt = sgd()))
+  again$on_fit_begin()
+  again$load_state_dict(state)
+  expect_identical(again$scheduler$get_last_lr(), callback$scheduler$get_last_lr())
 })

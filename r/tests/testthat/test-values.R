@@ -8,13 +8,6 @@ lrs_after <- function(max_lr, total_steps = 10, steps = 3) {
   group_values(optimizer)$lr
 }
 
-refusal <- function(expr) {
-  tryCatch({
-    expr
-    "no error"
-  }, lronecycle_error = function(e) conditionMessage(e))
-}
-
 test_that("numbers, integers, named vectors, lists, named lists and 1-d arrays are accepted", {
   skip_if_no_python()
   expected <- lrs_after(c(0.01, 0.1))
