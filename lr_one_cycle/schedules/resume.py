@@ -198,11 +198,13 @@ class RetimedOnTensors(TorchEvaluator):
 
 
 def retime(
-    original: Schedule, knots: ResumeKnots, current_total: int, step: int, *, total_steps: int
+    original: Schedule, knots: ResumeKnots, current_total: int, step: int, *, total_steps: Any
 ) -> tuple[Schedule, int]:
     """The schedule of a run at ``step`` (following ``original`` through ``knots``)
-    continued as a run of ``total_steps`` steps; the run's length in force changes
-    nothing. Shared by every family of fixed length."""
+    continued as a run of ``total_steps`` steps (checked here: a whole float such as
+    R's ``20`` becomes ``20``); the run's length in force changes nothing. Shared by
+    every family of fixed length."""
+    total_steps = v.as_count("total_steps", total_steps)
     if total_steps == current_total:
         return (Retimed(original, knots, current_total) if knots else original), step
     offset = getattr(original, "final_offset", 0)

@@ -90,12 +90,13 @@ test_that("in the decay only total_steps changes; refusals change nothing", {
   expect_identical(scheduler$get_last_lr(), before[[1]]$lr)
   for (i in 1:13) scheduler$step()
   expect_identical(scheduler$get_last_lr(), 0)
-  # Python's resume in the decay keeps R's 20 as the float 20.0, which its sentence shows
-  # ("total_steps = 20.0"): pinned loosely until the Python side takes it as a count.
-  expect_match(refusal(scheduler$step()), "step() beyond the end of the schedule: total_steps",
-               fixed = TRUE)
+  # R's 20 arrives as 20.0; the resume takes it as the count 20.
+  expect_identical(refusal(scheduler$step()), paste(
+    "step() beyond the end of the schedule: total_steps = 20 were configured and 20 steps",
+    "have been taken (the 20th step() holds the final value); last_epoch stays 20"
+  ))
   expect_identical(scheduler$last_epoch, 20L)
-  expect_equal(scheduler$total_steps, 20)
+  expect_identical(scheduler$total_steps, 20L)
 })
 
 test_that("a resumed run's state dict loads into a scheduler built like the original", {
