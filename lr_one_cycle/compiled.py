@@ -43,9 +43,12 @@ class InGraphScheduler:
     """Runs a scheduler's schedule inside a ``torch.compile``d step (see the module).
 
     Args:
-        scheduler: the eager scheduler to run in the graph (:class:`~lr_one_cycle.OneCycleLR`,
-            :class:`~lr_one_cycle.CosineAnnealingWarmRestarts`), freshly built or
-            loaded; it has applied its current step. Its optimizer's groups must hold
+        scheduler: the eager scheduler to run in the graph, any of the package's
+            (:class:`~lr_one_cycle.OneCycleLR`, :class:`~lr_one_cycle.CyclicLR`,
+            :class:`~lr_one_cycle.CosineAnnealingWarmRestarts`,
+            :class:`~lr_one_cycle.WarmupStableDecayLR`, :class:`~lr_one_cycle.SequentialLR`,
+            :class:`~lr_one_cycle.WarmupLR`), freshly built or loaded; it has applied
+            its current step. Its optimizer's groups must hold
             their ``lr`` (and the cycled ``momentum`` or ``betas[0]``) as floating-point
             tensors on one device, which the graph updates in place: build the
             optimizer with ``lr=torch.tensor(...)``, ``betas=(torch.tensor(...), ...)``
@@ -56,8 +59,10 @@ class InGraphScheduler:
             float64 values bitwise equal where torch's ``cos`` rounds like the C
             library's, as in a CPU graph; see each family's ``...OnTensors``).
         max_step: the last step the run will reach, for schedules whose values never
-            repeat (SGDR with ``decay != 1``, say): the table, or the listed cycles,
-            end there, and the counter stops at it.
+            repeat (SGDR with ``decay != 1``, ``CyclicLR`` unless its cycle is a power of
+            two steps, a sequence ending in one, say): the table, or the listed cycles,
+            end there, and the counter stops at it. Without an end, ``exact=False`` is
+            the way: bitwise for ``CyclicLR``'s ``"triangular"`` and ``"triangular2"``.
 
     The counter stops at the schedule's last step (1cycle: ``total_steps``, which holds
     the final value): where the eager scheduler raises on a ``step()`` past the end, a
@@ -74,8 +79,9 @@ class InGraphScheduler:
     def __init__(self, scheduler: Scheduler, *, exact: bool = True, max_step: int | None = None):
         if not isinstance(scheduler, Scheduler):
             raise TypeError(
-                "scheduler must be one of lr_one_cycle's schedulers (OneCycleLR, "
-                f"CosineAnnealingWarmRestarts), got {type(scheduler).__name__}"
+                "scheduler must be one of lr_one_cycle's schedulers (OneCycleLR, CyclicLR, "
+                "CosineAnnealingWarmRestarts, WarmupStableDecayLR, SequentialLR, WarmupLR), "
+                f"got {type(scheduler).__name__}"
             )
         self._exact = v.as_bool("exact", exact)
         self._max_step = None if max_step is None else v.as_count("max_step", max_step, minimum=0)
@@ -280,11 +286,12 @@ def _lower(last: float | None, bound: int) -> float:
     return float(bound) if last is None else min(last, float(bound))
 
 
-def _tensors_of(evaluator: TorchEvaluator) -> list[Any]:
-    found = []
-    for value in vars(evaluator).values():
-        if is_tensor(value):
-            found.append(value)
-        elif isinstance(value, TorchEvaluator):
-            found.extend(_tensors_of(value))
-    return found
+def _tensors_of(value: Any) -> list[Any]:
+    """The tensors of an evaluator, of the evaluators it holds (a join's parts) too."""
+    if is_tensor(value):
+        return [value]
+    if isinstance(value, TorchEvaluator):
+        value = tuple(vars(value).values())
+    if isinstance(value, tuple):
+        return [tensor for item in value for tensor in _tensors_of(item)]
+    return []

@@ -15,8 +15,12 @@ import pytest
 
 from lr_one_cycle import (
     CosineAnnealingWarmRestarts,
+    CyclicLR,
     InGraphScheduler,
     OneCycleLR,
+    SequentialLR,
+    WarmupLR,
+    WarmupStableDecayLR,
     one_cycle_schedule,
 )
 
@@ -364,3 +368,139 @@ def test_without_cycle_momentum_only_the_lr_is_written():
     assert group["lr"].item() == float(
         torch.tensor(one_cycle_schedule(4, max_lr=0.1, total_steps=10)[0], dtype=torch.float32)
     )
+
+
+# --------------------------------------------------------------------------- composition
+# CyclicLR, WarmupStableDecayLR, SequentialLR and WarmupLR in the graph: the same checks,
+# all four in one compiled function (compiled once for the module).
+
+
+def cyclic(optimizer: Any) -> CyclicLR:
+    return CyclicLR(
+        optimizer, base_lr=[0.001, 0.002], max_lr=0.01, step_size_up=5, step_size_down=3,
+        mode="triangular2", base_momentum=0.85, max_momentum=0.95,
+    )
+
+
+def wsd(optimizer: Any) -> WarmupStableDecayLR:
+    return WarmupStableDecayLR(
+        optimizer, peak_lr=[0.01, 0.02], warmup_steps=4, stable_steps=6, decay_steps=10,
+        min_lr=0.001, decay="1-sqrt",
+    )
+
+
+def sequential(optimizer: Any) -> SequentialLR:
+    parts = [OneCycleLR(optimizer, max_lr=MAX_LR, total_steps=10), cyclic(optimizer)]
+    return SequentialLR(optimizer, parts, milestones=[10])
+
+
+def warmed(optimizer: Any) -> WarmupLR:
+    return WarmupLR(optimizer, wsd(optimizer), warmup_steps=4, start_lr=0.0005)
+
+
+# name: (the eager scheduler on an optimizer, InGraphScheduler's arguments)
+COMPOSED = {
+    "CyclicLR (no end: the closed form)": (cyclic, {"exact": False}),
+    "WarmupStableDecayLR (a table)": (wsd, {}),
+    "SequentialLR (no end: the closed form)": (sequential, {"exact": False}),
+    "WarmupLR (the closed form)": (warmed, {"exact": False}),
+}
+COMPOSED_STEPS = 20  # the WSD's length: every scheduler is still in range
+
+
+@pytest.fixture(scope="module")
+def composed_run() -> dict[str, Any]:
+    torch._dynamo.reset()
+    pairs = {}
+    for name, (make, kwargs) in COMPOSED.items():
+        _, eager_optimizer = model_and_optimizer()
+        _, graph_optimizer = model_and_optimizer()
+        eager = make(eager_optimizer)
+        pairs[name] = (eager, InGraphScheduler(make(graph_optimizer), **kwargs))
+    backend = CountingInductor()
+
+    @torch.compile(backend=backend, fullgraph=True)
+    def schedules_step() -> None:
+        for _, in_graph in pairs.values():
+            in_graph.step()
+
+    record: dict[str, Any] = {name: [] for name in pairs}
+    for _ in range(COMPOSED_STEPS):
+        schedules_step()
+        for name, (eager, in_graph) in pairs.items():
+            eager.step()
+            record[name].append(
+                (applied(eager.optimizer), applied(in_graph.optimizer))
+            )
+    record["graphs"] = backend.graphs
+    record["states"] = {
+        name: (eager.state_dict(), in_graph.state_dict()) for name, (eager, in_graph) in pairs.items()
+    }
+    return record
+
+
+def test_composition_schedulers_compile_once_over_their_run(composed_run):
+    assert composed_run["graphs"] == 1
+
+
+@pytest.mark.parametrize("name", COMPOSED)
+def test_composition_schedulers_apply_the_eager_schedulers_values(composed_run, name):
+    steps = composed_run[name]
+    assert len(steps) == COMPOSED_STEPS
+    assert all(eager == in_graph for eager, in_graph in steps), name
+    eager_state, graph_state = composed_run["states"][name]
+    assert graph_state == eager_state and graph_state["last_epoch"] == COMPOSED_STEPS
+
+
+def test_a_sequence_state_loads_both_ways_and_elastic_resume_follows_the_eager_one():
+    def make(optimizer: Any) -> SequentialLR:
+        parts = [OneCycleLR(optimizer, max_lr=MAX_LR, total_steps=10), wsd(optimizer)]
+        return SequentialLR(optimizer, parts, milestones=[10])
+
+    _, opt_a = model_and_optimizer()
+    eager = make(opt_a)
+    _, opt_b = model_and_optimizer()
+    in_graph = InGraphScheduler(make(opt_b))
+    for _ in range(12):
+        eager.step()
+    in_graph.load_state_dict(eager.state_dict())
+    assert in_graph.last_epoch == 12 and applied(opt_b) == applied(opt_a)
+    eager.resume_with(total_steps=50)
+    in_graph.resume_with(total_steps=50)
+    seen = []
+    for _ in range(38):
+        eager.step()
+        in_graph.step()
+        seen.append(applied(opt_a) == applied(opt_b))
+    assert all(seen) and in_graph.last_epoch == 50
+    assert in_graph.state_dict() == eager.state_dict()
+    _, opt_c = model_and_optimizer()
+    eager_again = make(opt_c)
+    eager_again.load_state_dict(in_graph.state_dict())
+    assert eager_again.last_epoch == 50 and applied(opt_c) == applied(opt_b)
+
+
+def test_a_table_of_a_schedule_without_an_end_needs_max_step_and_nothing_changes():
+    _, optimizer = model_and_optimizer()
+    eager = WarmupLR(optimizer, cyclic(optimizer), warmup_steps=4)
+    before = eager.state_dict()
+    with pytest.raises(ValueError) as error:
+        InGraphScheduler(eager)
+    assert str(error.value) == (
+        "max_step must be given for exact=True: JoinedSchedule's values never repeat, so "
+        "the table of exact values needs a last step"
+    )
+    assert eager.state_dict() == before
+    in_graph = InGraphScheduler(eager, max_step=30)
+    _, opt_b = model_and_optimizer()
+    closed_form = InGraphScheduler(WarmupLR(opt_b, cyclic(opt_b), warmup_steps=4), exact=False)
+    for _ in range(35):
+        in_graph.step()
+        closed_form.step()
+    assert in_graph.last_epoch == 30 and closed_form.last_epoch == 35
+    lrs, betas = eager.schedule.at(35)
+
+    def f32(values: list[float]) -> list[float]:
+        return [float(torch.tensor(x, dtype=torch.float32)) for x in values]
+
+    assert applied(opt_b) == list(zip(f32(lrs), f32(betas)))

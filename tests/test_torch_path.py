@@ -25,14 +25,28 @@ from lr_one_cycle import (
     warm_restarts_schedule,
 )
 from lr_one_cycle.schedules import (
+    ConstantSchedule,
     CyclicalSchedule,
+    CyclicSchedule,
+    JoinedSchedule,
     LrDecay,
     OneCycleSchedule,
+    RampSchedule,
     Schedule,
     WarmRestartsSchedule,
+    WarmupCosineSchedule,
+    WarmupStableDecaySchedule,
+    join_schedules,
+    with_warmup,
 )
 
 torch = pytest.importorskip("torch")
+
+
+def shrinking(cycle: int) -> float:
+    """A module-level CyclicLR scale_fn: crosses into torch.compile by its name."""
+    return 0.8 ** (cycle - 1)
+
 
 # id: (schedule, steps to check, bitwise closed form?)
 FAMILIES = {
@@ -88,6 +102,116 @@ FAMILIES = {
     "yolo cos": (LrDecay("cos", 0.1, 0.001, 1000), None, False),
     "yolo step": (LrDecay("step", 0.1, 0.001, 1000), None, True),
     "yolo poly": (LrDecay("poly", 0.1, 0.001, 1000), None, False),
+    # The composition families (issue 11).
+    "CyclicLR triangular, 2 groups": (
+        CyclicSchedule(base_lr=[0.001, 0.002], max_lr=[0.01, 0.05], step_size_up=7,
+                       step_size_down=4),
+        np.arange(3000),
+        True,
+    ),
+    "CyclicLR triangular, a cycle of 32 steps (a period)": (
+        CyclicSchedule(base_lr=0.001, max_lr=0.01, step_size_up=16), np.arange(3000), True
+    ),
+    "CyclicLR triangular2, past 1024 halvings": (
+        CyclicSchedule(base_lr=0.0, max_lr=0.01, step_size_up=3, step_size_down=2,
+                       mode="triangular2"),
+        np.arange(5200),
+        True,
+    ),
+    "CyclicLR exp_range": (
+        CyclicSchedule(base_lr=[0.001, 0.0], max_lr=[0.01, 1.0], step_size_up=20,
+                       mode="exp_range", gamma=0.999),
+        np.arange(3000),
+        False,
+    ),
+    "CyclicLR scale_fn of the cycle": (
+        CyclicSchedule(base_lr=0.001, max_lr=0.01, step_size_up=7, scale_fn=shrinking),
+        np.arange(3000),
+        True,
+    ),
+    "ramp linear, rising and falling": (
+        RampSchedule(start=[0.0, 0.5], end=[1.0, 0.1], steps=997), None, True
+    ),
+    "ramp cos": (RampSchedule(start=[0.0, 0.5], end=[1.0, 0.1], steps=997, shape="cos"), None,
+                 False),
+    "ramp 1-sqrt": (
+        RampSchedule(start=[0.0, 0.5], end=[1.0, 0.1], steps=997, shape="1-sqrt"), None, False
+    ),
+    "constant": (ConstantSchedule(lr=[0.1, 0.3]), np.arange(100), True),
+    "WSD linear, 2 groups": (
+        WarmupStableDecaySchedule(peak_lr=[1.0, 0.5], warmup_steps=100, stable_steps=300,
+                                  decay_steps=600, min_lr=0.01, decay="linear"),
+        None,
+        True,
+    ),
+    "WSD cosine warm-up, 1-sqrt decay, no stable phase": (
+        WarmupStableDecaySchedule(peak_lr=1.0, warmup_steps=77, stable_steps=0,
+                                  decay_steps=600, warmup="cosine", decay="1-sqrt"),
+        None,
+        False,
+    ),
+    "WSD resumed in its decay (elastic)": (
+        WarmupStableDecaySchedule(peak_lr=1.0, warmup_steps=0, stable_steps=300,
+                                  decay_steps=600, decay="linear").resumed(700, total_steps=1500)[0],
+        None,
+        True,
+    ),
+    "join: 1cycle, then CyclicLR (momentum)": (
+        join_schedules(
+            [OneCycleSchedule(max_lr=[0.1, 0.2], total_steps=300),
+             CyclicSchedule(base_lr=0.01, max_lr=0.1, step_size_up=50)],
+            [300],
+        ),
+        np.arange(3000),
+        False,
+    ),
+    "join whose second part's momentum is not applied (cycle_momentum=False)": (
+        JoinedSchedule(
+            (OneCycleSchedule(max_lr=[0.1, 0.2], total_steps=100, anneal_strategy="linear"),
+             CyclicSchedule(base_lr=0.01, max_lr=0.1, step_size_up=5)),
+            (100,),
+            momentum_parts=(True, False),
+        ),
+        np.arange(300),
+        True,
+    ),
+    "with_warmup of CyclicLR (momentum held)": (
+        with_warmup(CyclicSchedule(base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=50), 20),
+        np.arange(3000),
+        True,
+    ),
+    "join: constant, growing SGDR, ramp": (
+        join_schedules(
+            [ConstantSchedule(lr=0.1), WarmRestartsSchedule(base_lr=0.1, T_0=10, T_mult=2),
+             RampSchedule(start=0.1, end=0.0, steps=100)],
+            [50, 500],
+        ),
+        None,
+        False,
+    ),
+    "nested join, momentum held after it": (
+        join_schedules(
+            [with_warmup(OneCycleSchedule(max_lr=0.1, total_steps=100,
+                                          anneal_strategy="linear"), 10),
+             ConstantSchedule(lr=0.004)],
+            [110],
+        ),
+        np.arange(300),
+        True,
+    ),
+    "with_warmup of 1cycle, resumed (elastic)": (
+        with_warmup(OneCycleSchedule(max_lr=[0.1, 0.2], total_steps=200,
+                                     anneal_strategy="linear"), 20)
+        .resumed(60, total_steps=400)[0],
+        None,
+        True,
+    ),
+    "warmup_cosine": (
+        WarmupCosineSchedule(peak_lr=[0.3, 0.1], warmup_steps=25, total_steps=1000,
+                             min_lr=[0.003, 0.0]),
+        None,
+        False,
+    ),
 }
 
 
@@ -324,6 +448,11 @@ def test_importing_the_package_or_using_numpy_steps_does_not_import_torch():
     code = (
         "import sys, numpy as np, lr_one_cycle\n"
         "lr_one_cycle.one_cycle_schedule(np.arange(5), max_lr=0.1, total_steps=5)\n"
+        "lr_one_cycle.cyclic_lr_schedule(np.arange(5), base_lr=0.1, max_lr=1.0)\n"
+        "lr_one_cycle.warmup_stable_decay_schedule(np.arange(5), peak_lr=0.1, warmup_steps=1,"
+        " stable_steps=1, decay_steps=2)\n"
+        "lr_one_cycle.warmup_cosine_schedule(np.arange(5), peak_lr=0.1, warmup_steps=1,"
+        " total_steps=4)\n"
         "lr_one_cycle.InGraphScheduler\n"
         "print('torch' in sys.modules)\n"
     )

@@ -20,8 +20,8 @@ warmup-stable-     :class:`WarmupStableDecaySchedule`          :func:`warmup_sta
 decay
 ramps, constants   :class:`RampSchedule`, :class:`ConstantSchedule`
 joins, warm-up     :class:`JoinedSchedule`                     :func:`join_schedules`,
-                                                               :func:`with_warmup`,
-                                                               :func:`warmup_cosine_schedule`
+                                                               :func:`with_warmup`
+warm-up + cosine   :class:`WarmupCosineSchedule`               :func:`warmup_cosine_schedule`
 yolo decay         :class:`LrDecay`                            ``get_lr_scheduler``
 LR range test      —                                           :func:`lr_sweep`
 =================  ==========================================  ===========================
@@ -30,7 +30,7 @@ Elastic resume of any schedule of fixed length: :mod:`.resume`.
 """
 
 from ._protocol import FloatArray, Schedule, Steps, Values
-from .compose import JoinedSchedule, join_schedules, warmup_cosine_schedule, with_warmup
+from .compose import JoinedSchedule, join_schedules, with_warmup
 from .cyclic import CyclicSchedule, cyclic_lr_schedule
 from .cyclical import CyclicalSchedule, cosine_annealing_schedule, linear_cyclical_schedule
 from .decay import DECAY_TYPES, DecayType, LrDecay
@@ -39,6 +39,7 @@ from .ramp import ConstantSchedule, RampSchedule
 from .resume import Retimed
 from .sweep import SweepMode, lr_sweep
 from .warm_restarts import WarmRestartsSchedule, warm_restarts_schedule
+from .warmup_cosine import WarmupCosineSchedule, warmup_cosine_schedule
 from .wsd import WarmupStableDecaySchedule, warmup_stable_decay_schedule
 
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "SweepMode",
     "Values",
     "WarmRestartsSchedule",
+    "WarmupCosineSchedule",
     "WarmupStableDecaySchedule",
     "cosine_annealing_schedule",
     "cyclic_lr_schedule",

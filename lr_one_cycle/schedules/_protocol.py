@@ -52,19 +52,41 @@ imported only when a tensor arrives (:mod:`lr_one_cycle.schedules._torch`).
   (:class:`lr_one_cycle.InGraphScheduler`) uses it by default.
 - ``exact=False``: each family's closed form on tensors (:meth:`Schedule._torch_evaluator`,
   the per-family hook), with the exact path's operations in its order. Float64 values
-  are bitwise equal to the exact path for the families without a transcendental
-  function (1cycle ``"linear"``, ignite's linear and monotonic cycles, the yolo
-  ``"step"`` decay), on the CPU. With a cosine they are bitwise wherever torch's ``cos``
-  rounds like the C library's (which the references call): always in a CPU graph
-  compiled from one step (inductor calls the C library's ``cos`` on scalars); else
-  torch's is within 1 ulp of it (measured: it differs on 0.14% of angles in eager
+  against the exact path, on the CPU:
+
+  =================================================  ===================================
+  family (closed form)                               float64
+  =================================================  ===================================
+  1cycle ``"linear"``; ignite's linear and           bitwise: no transcendental function
+  monotonic cycles; yolo ``"step"``; CyclicLR
+  ``"triangular"``, ``"triangular2"`` and a
+  ``scale_fn`` of the cycle; ramps and WSD
+  ``"linear"``; constants
+  1cycle ``"cos"``; ignite's cosine; SGDR; yolo      ``cos``: bitwise where torch's rounds
+  ``"cos"``; ramps ``"cos"``, WSD ``"cosine"``,      like the C library's (below)
+  ``warmup_cosine_schedule`` after its warm-up
+  ramps and WSD ``"1-sqrt"``                         ``sqrt``: bitwise where torch's is
+                                                     correctly rounded (below)
+  yolo ``"poly"``; CyclicLR ``"exp_range"``          ``pow``: within 2 ulp
+  joins (``join_schedules``, ``with_warmup``,        each step as its part
+  ``SequentialLR``, ``WarmupLR``)
+  CyclicLR with a ``scale_fn`` of the step           none (``TypeError``): use the tables
+  =================================================  ===================================
+
+  torch's ``cos`` rounds like the C library's (which the references call) always in a
+  CPU graph compiled from one step (inductor calls the C library's ``cos`` on scalars);
+  else it is within 1 ulp of it (measured: it differs on 0.14% of angles in eager
   vectorised code, 1.9% in inductor's), which the references' own ``cos(x) + 1``
   cancellation magnifies near the end of an anneal: the difference is at most 2 ulp of
   the value plus ``amplitude * 2**-53`` (1cycle, 100 000 steps: 42 values differ, by up
-  to 8 ulp). The yolo ``"poly"`` decay's ``pow``: within 2 ulp. In float32 every family
-  is within 1 ulp of the exact value rounded (rounding the float64 result; no
-  difference measured). On CUDA inductor may fuse ``c0 + c1 * x`` into an FMA and
-  divide by constants through their reciprocals: use the tables for parity there.
+  to 8 ulp). ``sqrt`` is correctly rounded in inductor's CPU code, vectorised or not;
+  eager CPU torch's float64 ``sqrt`` (MKL's) is within 1 ulp (measured: 22 of 998
+  roots differ), which ``1 - sqrt(p)`` magnifies the same way, within the same bound.
+  ``pow`` is the C library's in a CPU graph compiled from one step (bitwise), else
+  within 1 ulp of it (vectorised), 2 ulp of the value. In float32 every family is
+  within 1 ulp of the exact value rounded (rounding the float64 result; no difference
+  measured). On CUDA inductor may fuse ``c0 + c1 * x`` into an FMA and divide by
+  constants through their reciprocals: use the tables for parity there.
 
 Adding the torch path to a family: implement ``_torch_evaluator(max_step)`` returning a
 :class:`TorchEvaluator` subclass whose ``evaluate(t)`` maps a 1-d float64 tensor of
@@ -311,12 +333,19 @@ class TorchEvaluator:
         return Values(masked(out.lr), None if out.momentum is None else masked(out.momentum))
 
     def to(self, device: Any) -> TorchEvaluator:
-        """A copy whose tensors are on ``device``."""
+        """A copy whose tensors (and evaluators, in tuples too) are on ``device``."""
         moved = copy.copy(self)
         for key, value in vars(self).items():
-            if is_tensor(value) or isinstance(value, TorchEvaluator):
-                setattr(moved, key, value.to(device))
+            setattr(moved, key, _moved(value, device))
         return moved
+
+
+def _moved(value: Any, device: Any) -> Any:
+    if is_tensor(value) or isinstance(value, TorchEvaluator):
+        return value.to(device)
+    if isinstance(value, tuple):
+        return tuple(_moved(x, device) for x in value)
+    return value
 
 
 def evaluate(

@@ -151,31 +151,59 @@ def pure_torch_values(
 
 # A schedule crosses into the nonstrict region as a spec of plain values (its class and
 # constructor arguments, nested for a schedule inside a schedule): dynamo passes only
-# such values in (not None: a marker stands for it), and specialises the compiled code
-# on them.
+# such values in (not None: a marker stands for it; a function, such as CyclicLR's
+# scale_fn, by its module and name), and specialises the compiled code on them.
 Spec = tuple[str, str, tuple[tuple[str, Any], ...]]
-_SCHEDULE, _NONE = "<schedule>", "<None>"
+_SCHEDULE, _NONE, _FUNCTION = "<schedule>", "<None>", "<function>"
 
 
 def _spec(cls: type, settings: dict[str, Any]) -> Spec:
-    items = tuple((key, _plain(value)) for key, value in settings.items())
+    items = tuple((key, _plain(value, key)) for key, value in settings.items())
     return _SCHEDULE, f"{cls.__module__}:{cls.__qualname__}", items
 
 
-def _plain(value: Any) -> Any:
+def _plain(value: Any, name: str) -> Any:
     if isinstance(value, Schedule):
         return spec_of(value)
     if isinstance(value, (list, tuple)):
-        return tuple(_plain(x) for x in value)
+        return tuple(_plain(x, name) for x in value)
+    if callable(value):
+        found = _function_name(value)
+        if not found:
+            raise TypeError(
+                f"{name} must be a function defined at module level to cross into "
+                f"torch.compile (a schedule crosses as plain values), got {value!r}; or build "
+                "the evaluator outside the compiled function (schedule.torch_evaluator()) "
+                "and call it inside"
+            )
+        module, _, qualname = found.partition(":")
+        return _FUNCTION, module, qualname
     return _NONE if value is None else value
 
 
 def _unplain(value: Any) -> Any:
     if isinstance(value, tuple) and len(value) == 3 and value[0] == _SCHEDULE:
         return from_spec(value)
+    if isinstance(value, tuple) and len(value) == 3 and value[0] == _FUNCTION:
+        found: Any = importlib.import_module(value[1])
+        for part in value[2].split("."):
+            found = getattr(found, part)
+        return found
     if isinstance(value, tuple):
         return tuple(_unplain(x) for x in value)
     return None if value == _NONE else value
+
+
+@torch._dynamo.assume_constant_result  # type: ignore[untyped-decorator]
+def _function_name(function: Any) -> str:
+    """``"module:qualname"`` of a function found again by them (``""`` when it cannot
+    be: a lambda, a nested function). Run for real at trace time: dynamo cannot read a
+    function's ``__qualname__``."""
+    from .cyclic import scale_fn_name
+
+    if scale_fn_name(function) is None:
+        return ""
+    return f"{function.__module__}:{function.__qualname__}"
 
 
 def spec_of(schedule: Schedule) -> Spec:

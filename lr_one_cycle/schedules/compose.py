@@ -1,6 +1,6 @@
-"""Composition: schedules joined one after another (:func:`join_schedules`), a warm-up
-in front of any schedule (:func:`with_warmup`), and cosine decay with a linear warm-up in
-one call (:func:`warmup_cosine_schedule`).
+"""Composition: schedules joined one after another (:func:`join_schedules`) and a warm-up
+in front of any schedule (:func:`with_warmup`); cosine decay with a linear warm-up in one
+call is :func:`lr_one_cycle.schedules.warmup_cosine.warmup_cosine_schedule`.
 
 Join convention (optax's ``join_schedules``, torch's ``SequentialLR``): with boundaries
 ``b_1 < b_2 < ... < b_{n-1}`` and ``b_0 = 0``, step ``k`` with ``b_i <= k < b_{i+1}``
@@ -14,6 +14,9 @@ ramp, a constant) holds the momentum in force when it starts: the value of the p
 part that cycles one at its last step, or, before any such part, the first one's value
 at its step 0 — what an optimizer driven by torch's ``SequentialLR`` holds, since a part
 that does not cycle momentum leaves it alone.
+
+On torch tensors (:class:`JoinedOnTensors`) a join evaluates its parts' closed forms and
+takes each step's values from its part, so it is exactly as exact as its parts are.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
-from ._protocol import FloatArray, Schedule, Steps, Values
+from ._protocol import FloatArray, Schedule, TorchEvaluator, Values
 from .ramp import RampSchedule, check_lr
 
 WarmupMode = Literal["linear", "cos"]
@@ -190,6 +193,19 @@ class JoinedSchedule(Schedule):
                 momentum[piece] = out.momentum if held is None else held
         return Values(lr, momentum)
 
+    def _torch_evaluator(self, max_step: int | None) -> TorchEvaluator:
+        """The parts' closed forms, each listed (where it grows) only as far as its span
+        reaches: the last step of its span, or ``max_step`` for the last part."""
+        starts = self._starts  # type: ignore[attr-defined]
+        ends = [*self.boundaries, None]
+        parts = []
+        for part, start, end in zip(self.schedules, starts, ends):
+            reach = None if max_step is None else max(max_step - start, 0)
+            if end is not None:
+                reach = end - start - 1 if reach is None else min(reach, end - start - 1)
+            parts.append(part._torch_evaluator(reach))
+        return JoinedOnTensors(self, tuple(parts))
+
     def resumed(self, step: int | float, **changes: Any) -> tuple[Schedule, int | float]:
         """The join continued from ``step`` as a run of ``total_steps`` steps in all.
 
@@ -284,6 +300,48 @@ class JoinedSchedule(Schedule):
         return resumed, k
 
 
+class JoinedOnTensors(TorchEvaluator):
+    """A join on tensors: every part's evaluator at its local position (held to the
+    part's range), and each step's values taken from its part, a part that gives no
+    momentum holding its constant (:meth:`JoinedSchedule._held_momentum`)."""
+
+    def __init__(self, schedule: JoinedSchedule, parts: tuple[TorchEvaluator, ...]) -> None:
+        from ._torch import constant
+
+        self.parts = parts
+        self.starts = tuple(float(s) for s in schedule._starts)  # type: ignore[attr-defined]
+        self.n_groups = schedule.n_groups
+        last = parts[-1].last
+        self.last = None if last is None else self.starts[-1] + last
+        self.cycles_momentum = schedule.cycles_momentum
+        self.held = tuple(
+            None if held is None else constant(np.array(held))[None, :]
+            for held in schedule._held  # type: ignore[attr-defined]
+        )
+
+    def evaluate(self, t: Any) -> Values:
+        import torch
+
+        # The part of each step: the number of part starts after the first it reaches.
+        which = torch.zeros((t.shape[0], 1), dtype=torch.int64, device=t.device)
+        for start in self.starts[1:]:
+            which = which + (t >= start).to(torch.int64)[:, None]
+        lr: Any = None
+        momentum: Any = None
+        for i, (part, start) in enumerate(zip(self.parts, self.starts)):
+            local = torch.clamp_min(t - start, 0.0)
+            if part.last is not None:
+                local = torch.clamp_max(local, part.last)
+            out = part.evaluate(local)
+            lr = out.lr if lr is None else torch.where(which == i, out.lr, lr)
+            if self.cycles_momentum:
+                held = self.held[i]
+                m = out.momentum if held is None else held
+                momentum = m if momentum is None else torch.where(which == i, m, momentum)
+        shape = (t.shape[0], self.n_groups)
+        return Values(lr.expand(shape), None if momentum is None else momentum.expand(shape))
+
+
 def _flags(name: str, value: Any, default: list[bool]) -> tuple[bool, ...]:
     """One bool per part (``default`` when ``value`` is None)."""
     given = default if value is None else v.as_sequence(name, value)
@@ -312,8 +370,9 @@ def join_schedules(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> 
     Returns:
         A :class:`JoinedSchedule`: ``.values(steps)`` gives arrays of shape
         ``steps.shape + (n_groups,)`` (``exact=True``: bitwise each part's own values),
-        ``.at(step)`` one step; valid steps ``0 ..`` the last part's end (no end when
-        it has none). Momentum: see :mod:`lr_one_cycle.schedules.compose`.
+        ``.at(step)`` one step, ``.torch_values(tensor)`` on torch tensors, traceable
+        (:class:`JoinedOnTensors`); valid steps ``0 ..`` the last part's end (no end
+        when it has none). Momentum: see :mod:`lr_one_cycle.schedules.compose`.
 
     Raises:
         ValueError, TypeError: boundaries not increasing or not one fewer than the parts,
@@ -399,71 +458,3 @@ def with_warmup(
         start=list(ramp_start), end=target, steps=steps, shape=shape, n_groups_=len(target)
     )
     return JoinedSchedule((ramp, schedule), (steps,), elastic=(False, True))
-
-
-def warmup_cosine_schedule(
-    steps: Steps,
-    *,
-    peak_lr: float,
-    warmup_steps: int,
-    total_steps: int,
-    min_lr: float = 0.0,
-    exact: bool = False,
-) -> float | FloatArray:
-    r"""Linear warm-up from 0 to ``peak_lr`` over ``warmup_steps`` steps, then half a
-    cosine down to ``min_lr`` at step ``total_steps``.
-
-    With ``W = warmup_steps``, ``T = total_steps``, ``p = (k - W) / (T - W)``:
-
-    .. math::
-
-        lr(k) = \begin{cases}
-            peak\_lr \cdot k / W & k < W \\
-            min\_lr + (peak\_lr - min\_lr) \cdot \tfrac12 (1 + \cos \pi p) & W \le k \le T
-        \end{cases}
-
-    Equal to ``join_schedules([RampSchedule(0, peak_lr, W), RampSchedule(peak_lr,
-    min_lr, T - W, "cos")], [W])`` bit for bit, and to transformers'
-    ``get_cosine_with_min_lr_schedule_with_warmup(optimizer with lr=peak_lr, W, T,
-    min_lr=min_lr)`` within 1e-12 relative on steps ``0 .. T``.
-
-    Args:
-        steps: a step (int) or an array of steps in ``0 .. total_steps``.
-        peak_lr: the lr at the end of the warm-up; one value or one per group.
-        warmup_steps: the warm-up's length (0: start at the peak), < ``total_steps``.
-        total_steps: the run's length; step ``total_steps`` holds ``min_lr``.
-        min_lr: the final lr (one value or one per group), at most ``peak_lr``.
-        exact: arrays bitwise equal to the scalar path (``math.cos`` per element).
-
-    Returns:
-        A float for an int step, else an array of the shape of ``steps`` (a trailing
-        group axis when ``peak_lr`` or ``min_lr`` is a list).
-
-    Raises:
-        ValueError, TypeError: a bad setting or step, naming it.
-
-    References:
-        Loshchilov & Hutter, arXiv 1608.03983 (cosine annealing); Goyal et al., arXiv
-        1706.02677 (warm-up); transformers' ``optimization.py``.
-
-    >>> lr = warmup_cosine_schedule(range(7), peak_lr=1.0, warmup_steps=2, total_steps=6)
-    >>> [round(x, 4) for x in lr.tolist()]
-    [0.0, 0.5, 1.0, 0.8536, 0.5, 0.1464, 0.0]
-    """
-    total = v.as_count("total_steps", total_steps)
-    warm = v.as_count("warmup_steps", warmup_steps, minimum=0)
-    if warm >= total:
-        raise v.ArgumentValueError(
-            "warmup_steps", warm, f"an integer in 0..{total - 1} (below total_steps={total})"
-        )
-    lists = [v.as_sequence(k, x) for k, x in (("peak_lr", peak_lr), ("min_lr", min_lr))]
-    n = next((len(x) for x in lists if x is not None), None)
-    peak = v.per_group("peak_lr", peak_lr, n, check_lr)
-    low = v.per_group("min_lr", min_lr, n, check_lr)
-    for i, (p, m) in enumerate(zip(peak, low)):
-        if not 0.0 <= m <= p:
-            path = "min_lr" if len(low) == 1 else ("min_lr", i)
-            raise v.ArgumentValueError(path, m, f"a number in [0, peak_lr] ([0, {p:g}])")
-    decay = RampSchedule(start=list(peak), end=list(low), steps=total - warm, shape="cos")
-    schedule = with_warmup(decay, warm, start_lr=0.0)
-    return schedule.evaluate(steps, exact=exact, per_group=n is not None)[0]  # type: ignore[no-any-return]

@@ -19,6 +19,12 @@ with ``scale = scale_fn(cycle)`` (``scale_mode="cycle"``) or ``scale_fn(k)``
 ``"triangular2"``, ``gamma ** k`` for ``"exp_range"``. No value depends on the one
 before, so any step is computed directly. Step convention:
 :mod:`lr_one_cycle.schedules._protocol` (step ``k`` is torch's ``last_epoch = k``).
+
+The values do not repeat exactly from cycle to cycle: ``1 + k / total_size`` rounds to
+the precision of the cycle number, so ``x`` (and torch's values) drift by an ulp or so
+between cycles, unless ``total_size`` is a power of two (then every operation is exact).
+:attr:`CyclicSchedule.period` says so; on torch tensors (:class:`CyclicOnTensors`) the
+closed form is bitwise equal to the exact path anyway, except ``gamma ** k``.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
-from ._protocol import FloatArray, Schedule, Steps, Values
+from ._protocol import FloatArray, Schedule, Steps, TorchEvaluator, Values, evaluate
 from .anneal import power
 
 CyclicMode = Literal["triangular", "triangular2", "exp_range"]
@@ -183,6 +189,19 @@ class CyclicSchedule(Schedule):
             return table[where.reshape(-1)]
         return np.fromiter((float(fn(i)) for i in k.tolist()), np.float64, k.size)
 
+    @property
+    def period(self) -> int | None:
+        """``total_size`` for ``"triangular"`` cycles (no ``scale_fn``) when it is a whole
+        power of two: only then do the values repeat bit for bit (module docstring)."""
+        total = float(self.total_size)  # type: ignore[attr-defined]
+        if self.scale_fn is not None or self.mode != "triangular" or not total.is_integer():
+            return None
+        size = int(total)
+        return size if size & (size - 1) == 0 else None
+
+    def _torch_evaluator(self, max_step: int | None) -> TorchEvaluator:
+        return CyclicOnTensors(self, max_step)
+
     def resumed(self, step: int | float, **changes: Any) -> tuple[Schedule, int | float]:
         """Go on with cycles of ``step_size_up`` (and ``step_size_down``, unchanged when
         not given) from the same point of the cycle: the same cycle (so the same
@@ -225,6 +244,92 @@ class CyclicSchedule(Schedule):
         return Values(self._base + up, self._max_m - down)  # type: ignore[attr-defined]
 
 
+class CyclicOnTensors(TorchEvaluator):
+    """:meth:`CyclicSchedule._evaluate` on tensors, in its operation order. Float64 values
+    are bitwise equal to the exact path for ``"triangular"``, ``"triangular2"`` (the scale
+    ``2.0 ** -(cycle - 1)`` is built from its bits) and a ``scale_fn`` of the cycle
+    (``scale_mode="cycle"``: its values listed per cycle, on the host, up to
+    ``max_step``'s cycle, which it then needs; later steps give NaN); ``"exp_range"``'s
+    ``gamma ** k`` is torch's ``pow``, within an ulp of the C library's.
+
+    A ``scale_fn`` of the step (``scale_mode="iterations"``) is a Python call per step,
+    which no tensor operation can stand for: refused with a ``TypeError`` (``exact=True``
+    reads a table of the exact values instead).
+    """
+
+    def __init__(self, schedule: CyclicSchedule, max_step: int | None) -> None:
+        from ._torch import LIST_LIMIT, constant, too_many
+
+        self.n_groups = schedule.n_groups
+        self.total = float(schedule.total_size)  # type: ignore[attr-defined]
+        self.ratio = float(schedule.step_ratio)  # type: ignore[attr-defined]
+        names = ("_base", "_height", "_max_m", "_height_m")
+        self.base, self.height, self.max_m, self.height_m = (
+            constant(getattr(schedule, name)) for name in names
+        )
+        self.gamma = float(schedule.gamma)
+        fn = schedule.scale_fn
+        self.scales: Any = None
+        if fn is None:
+            self.scale = {"triangular": "", "triangular2": "halving", "exp_range": "gamma"}[
+                schedule.mode
+            ]
+            return
+        if schedule.scale_mode == "iterations":
+            raise TypeError(
+                "scale_fn with scale_mode='iterations' is a Python call per step, which the "
+                "closed form on torch tensors cannot make; exact=True reads a table of the "
+                "exact values instead (give max_step, the last step it will be asked for)"
+            )
+        if max_step is None:
+            # Listing cycles that the run may never reach would call scale_fn where it
+            # may fail (torch's own 1 / 2.0 ** (c - 1) overflows past cycle 1024).
+            raise ValueError(
+                "max_step must be given for a scale_fn on torch tensors: its values are "
+                "listed once per cycle, up to the cycle of max_step, the last step the "
+                "tensor path will be asked for"
+            )
+        cycles = math.floor(1 + max_step / self.total)
+        if cycles > LIST_LIMIT:
+            raise too_many(f"scale_fn (one value a cycle, {cycles} cycles)", max_step)
+        self.last = max_step
+        # One call per cycle, with the cycle as an int, as the exact path makes them.
+        self.scale = "table"
+        self.scales = constant([float(fn(c)) for c in range(1, cycles + 1)])
+
+    def evaluate(self, t: Any) -> Values:
+        import torch
+
+        from ._torch import gather_clamped
+
+        q = t / self.total
+        cycle = torch.floor(1 + q)
+        x = 1.0 + q - cycle
+        ratio = self.ratio
+        f = torch.where(x <= ratio, x / ratio, (x - 1) / (ratio - 1))[:, None]
+        up, down = self.height * f, self.height_m * f
+        if self.scale:
+            if self.scale == "halving":
+                scale = _half_powers(cycle)
+            elif self.scale == "gamma":
+                scale = torch.pow(self.gamma, t)
+            else:
+                scale = gather_clamped(self.scales, cycle.to(torch.int64) - 1)
+            up, down = up * scale[:, None], down * scale[:, None]
+        return Values(self.base + up, self.max_m - down)
+
+
+def _half_powers(cycle: Any) -> Any:
+    """``1 / 2.0 ** (cycle - 1)`` exactly, from the bits of the float: ``2**-m`` for
+    ``m <= 1023`` (a subnormal at 1023), 0 beyond, as the exact path's ``1 / ldexp``."""
+    import torch
+
+    m = torch.clamp(cycle - 1, 0, 1024).to(torch.int64)
+    normal = torch.bitwise_left_shift(1023 - m, 52)
+    bits = torch.where(m <= 1022, normal, torch.where(m == 1023, 1 << 51, 0))
+    return bits.view(torch.float64)
+
+
 def cyclic_lr_schedule(
     steps: Steps,
     *,
@@ -257,13 +362,19 @@ def cyclic_lr_schedule(
 
     Args:
         steps: a step (int >= 0) or an array of steps; step ``k`` is the value torch's
-            scheduler holds at ``last_epoch = k``.
+            scheduler holds at ``last_epoch = k``. A torch tensor of them gives float64
+            tensors on its device (the torch path, :mod:`lr_one_cycle.schedules._protocol`;
+            :class:`CyclicOnTensors`). A ``scale_fn`` of the cycle is listed per cycle up
+            to the last step, which inside ``torch.compile`` only
+            ``CyclicSchedule(...).torch_values(steps, max_step=)`` can give; it crosses
+            into the graph by its name, so define it at module level.
         base_lr, max_lr: the cycle's bounds, one value or a list (one per group).
         step_size_up, step_size_down: steps rising and falling (``None``: as up).
         mode, gamma, scale_fn, scale_mode: the amplitude's scale, as torch's.
         base_momentum, max_momentum: the momentum's bounds (at the peak and at the ends).
         exact: arrays bitwise equal to the scalar path (Python's ``**`` for
-            ``"exp_range"``) rather than numpy's ``power`` (within a few ulp).
+            ``"exp_range"``) rather than numpy's ``power`` (within a few ulp); for
+            tensors, a table of the exact values read by step.
 
     Returns:
         ``(lr, momentum)``: floats for an int step; arrays of the shape of ``steps``
@@ -280,20 +391,20 @@ def cyclic_lr_schedule(
     >>> cyclic_lr_schedule([0, 1, 2, 3, 4], base_lr=0.1, max_lr=1.0, step_size_up=2)[0]
     array([0.1 , 0.55, 1.  , 0.55, 0.1 ])
     """
-    schedule = CyclicSchedule(
-        base_lr=base_lr,
-        max_lr=max_lr,
-        step_size_up=step_size_up,
-        step_size_down=step_size_down,
-        mode=mode,
-        gamma=gamma,
-        scale_fn=scale_fn,
-        scale_mode=scale_mode,
-        base_momentum=base_momentum,
-        max_momentum=max_momentum,
-    )
+    settings = {
+        "base_lr": base_lr,
+        "max_lr": max_lr,
+        "step_size_up": step_size_up,
+        "step_size_down": step_size_down,
+        "mode": mode,
+        "gamma": gamma,
+        "scale_fn": scale_fn,
+        "scale_mode": scale_mode,
+        "base_momentum": base_momentum,
+        "max_momentum": max_momentum,
+    }
     per_group = group_count(
         None, base_lr=base_lr, max_lr=max_lr, base_momentum=base_momentum,
         max_momentum=max_momentum,
     ) is not None
-    return schedule.evaluate(steps, exact=exact, per_group=per_group)
+    return evaluate(CyclicSchedule, settings, steps, exact=exact, per_group=per_group)

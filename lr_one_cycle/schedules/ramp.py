@@ -18,11 +18,17 @@ cos        ``start + (end - start) * f``,               ``end + (start - end) * 
 
 The cos and 1-sqrt shapes are those of transformers' ``get_wsd_schedule`` (warm-up and
 decay) and ``get_cosine_with_min_lr_schedule_with_warmup``; step convention:
+:mod:`lr_one_cycle.schedules._protocol`. On torch tensors (:class:`RampOnTensors`) the
+linear shape is bitwise equal to the exact path, the cos shape wherever torch's ``cos``
+rounds like the C library's, the 1-sqrt shape wherever its ``sqrt`` is correctly rounded
+(inductor's CPU code; eager CPU torch's is within 1 ulp): see the table in
 :mod:`lr_one_cycle.schedules._protocol`.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import InitVar, dataclass
 from typing import Any, Literal
 
@@ -30,7 +36,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
-from ._protocol import FloatArray, Schedule, Values
+from ._protocol import FloatArray, Schedule, TorchEvaluator, Values
 from .anneal import cos
 from .resume import retime
 
@@ -125,6 +131,9 @@ class RampSchedule(Schedule):
         )
         return Values(np.where((k >= self.steps)[:, None], end, ramp), None)
 
+    def _torch_evaluator(self, max_step: int | None) -> TorchEvaluator:
+        return RampOnTensors(self._start, self._end, self.steps, self.shape)  # type: ignore[attr-defined]
+
     def resumed(self, step: int | float, **changes: Any) -> tuple[Schedule, int | float]:
         """Continue from ``step`` as a ramp of ``total_steps`` steps in all (elastic
         resume, :mod:`lr_one_cycle.schedules.resume`)."""
@@ -149,5 +158,64 @@ class ConstantSchedule(Schedule):
     def n_groups(self) -> int:
         return len(self.lr)
 
+    @property
+    def period(self) -> int:
+        """1: every step holds ``lr``."""
+        return 1
+
     def _evaluate(self, steps: npt.NDArray[Any], exact: bool) -> Values:
         return Values(np.broadcast_to(np.array(self.lr), (len(steps), self.n_groups)).copy(), None)
+
+    def _torch_evaluator(self, max_step: int | None) -> TorchEvaluator:
+        return ConstantOnTensors(self.lr)
+
+
+class RampOnTensors(TorchEvaluator):
+    """A ramp on tensors: :func:`ramp_values`' operations, in its order, at positions
+    ``0 .. steps`` (``end`` from ``steps`` on, as :class:`RampSchedule`). Also the
+    phases of the warmup-stable-decay schedule."""
+
+    def __init__(self, start: FloatArray, end: FloatArray, steps: int, shape: RampShape) -> None:
+        import torch
+
+        from ._torch import constant
+
+        self.last = self.steps = steps
+        self.n_groups = len(start)
+        self.shape = shape
+        self.start, self.end = constant(start), constant(end)
+        # The differences the exact path computes per call, once: the same bits.
+        self.rise, self.fall = constant(end - start), constant(start - end)
+        self.rising = constant(start <= end, dtype=torch.bool)
+
+    def evaluate(self, t: Any) -> Values:
+        import torch
+
+        steps = self.steps
+        k = torch.clamp_max(t, steps)[:, None]
+        if self.shape == "linear":
+            up = self.start + (self.rise * k) / steps
+            down = self.end + self.fall * (1.0 - k / steps)
+        else:
+            p = k / steps
+            if self.shape == "cos":
+                c = torch.cos(math.pi * p)
+                f_up, f_down = 0.5 * (1.0 - c), 0.5 * (1.0 + c)
+            else:
+                f_up, f_down = 1.0 - torch.sqrt(1.0 - p), 1.0 - torch.sqrt(p)
+            up, down = self.start + self.rise * f_up, self.end + self.fall * f_down
+        ramp = torch.where(self.rising, up, down)
+        return Values(torch.where((t >= steps)[:, None], self.end, ramp), None)
+
+
+class ConstantOnTensors(TorchEvaluator):
+    """:class:`ConstantSchedule` on tensors: ``lr`` at every position."""
+
+    def __init__(self, lr: Sequence[float]) -> None:
+        from ._torch import constant
+
+        self.lr = constant(lr)
+        self.n_groups = len(lr)
+
+    def evaluate(self, t: Any) -> Values:
+        return Values(self.lr.expand(t.shape[0], self.n_groups), None)

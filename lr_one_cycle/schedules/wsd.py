@@ -17,7 +17,10 @@ With ``W, S, D`` the phase lengths and ``T = W + S + D``, step ``k`` holds
 Ramps (:mod:`lr_one_cycle.schedules.ramp`) are ``min_lr + (peak_lr - min_lr) * f``
 with transformers' factors ``f`` (``get_wsd_schedule``): linear ``p`` / ``1 - p``, cosine
 ``(1 - cos(pi p)) / 2`` / ``(1 + cos(pi p)) / 2``, 1-sqrt ``1 - sqrt(1 - p)`` /
-``1 - sqrt(p)`` (warm-up / decay). Step convention: :mod:`.._protocol`.
+``1 - sqrt(p)`` (warm-up / decay). Step convention: :mod:`.._protocol`. On torch
+tensors (:class:`WarmupStableDecayOnTensors`) the shapes are as exact as the ramps'
+(:mod:`lr_one_cycle.schedules.ramp`): linear bitwise, cosine and 1-sqrt wherever torch's
+``cos`` and ``sqrt`` round like the C library's.
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
-from ._protocol import FloatArray, Schedule, Steps, Values
+from ._protocol import FloatArray, Schedule, Steps, TorchEvaluator, Values, evaluate
 from .cyclic import group_count
-from .ramp import RampShape, check_lr, ramp_values
+from .ramp import RampOnTensors, RampShape, check_lr, ramp_values
 from .resume import retime
 
 WsdShape = Literal["linear", "cosine", "1-sqrt"]
@@ -128,6 +131,9 @@ class WarmupStableDecaySchedule(Schedule):
             )
         return Values(lr, None)
 
+    def _torch_evaluator(self, max_step: int | None) -> TorchEvaluator:
+        return WarmupStableDecayOnTensors(self)
+
     def resumed(self, step: int | float, **changes: Any) -> tuple[Schedule, int | float]:
         """The run continued from ``step`` with new phase lengths.
 
@@ -186,6 +192,40 @@ class WarmupStableDecaySchedule(Schedule):
         return retime(self, (), self.total_steps, k, total_steps=given["total_steps"])
 
 
+class WarmupStableDecayOnTensors(TorchEvaluator):
+    """:meth:`WarmupStableDecaySchedule._evaluate` on tensors: the phase by the step, each
+    ramp's operations in the exact path's order (:class:`RampOnTensors`)."""
+
+    def __init__(self, schedule: WarmupStableDecaySchedule) -> None:
+        from ._torch import constant
+
+        peak, low = schedule._peak, schedule._min  # type: ignore[attr-defined]
+        self.last = self.total = schedule.total_steps
+        self.n_groups = schedule.n_groups
+        self.peak, self.low = constant(peak), constant(low)
+        self.warmup_steps, self.decay_start = schedule.warmup_steps, schedule.decay_start
+        self.warm: RampOnTensors | None = None
+        if schedule.warmup_steps:
+            self.warm = RampOnTensors(low, peak, schedule.warmup_steps, _RAMP[schedule.warmup])
+        self.decay: RampOnTensors | None = None
+        if schedule.decay_steps:
+            self.decay = RampOnTensors(peak, low, schedule.decay_steps, _RAMP[schedule.decay])
+
+    def evaluate(self, t: Any) -> Values:
+        import torch
+
+        lr = torch.where((t >= self.total)[:, None], self.low, self.peak)
+        if self.warm is not None:
+            warm = self.warm.evaluate(torch.clamp_max(t, self.warmup_steps)).lr
+            lr = torch.where((t < self.warmup_steps)[:, None], warm, lr)
+        if self.decay is not None:
+            local = torch.clamp_min(t - self.decay_start, 0.0)
+            decay = self.decay.evaluate(local).lr
+            decaying = (t >= self.decay_start) & (t < self.total)
+            lr = torch.where(decaying[:, None], decay, lr)
+        return Values(lr, None)
+
+
 def warmup_stable_decay_schedule(
     steps: Steps,
     *,
@@ -218,14 +258,17 @@ def warmup_stable_decay_schedule(
     warmup_type=warmup, decay_type=decay, min_lr_ratio=min_lr / peak_lr)``.
 
     Args:
-        steps: a step (int) or an array of steps in ``0 .. W + S + D``.
+        steps: a step (int) or an array of steps in ``0 .. W + S + D``, or a torch
+            tensor of them: a float64 tensor on its device comes back (the torch path,
+            :mod:`lr_one_cycle.schedules._protocol`; :class:`WarmupStableDecayOnTensors`).
         peak_lr: the lr of the stable phase; one value or one per group.
         warmup_steps, stable_steps, decay_steps: the phase lengths, in steps (>= 0,
             not all 0).
         min_lr: where the warm-up starts and the decay ends, at most ``peak_lr``; one
             value or one per group.
         warmup, decay: ``"linear"``, ``"cosine"`` or ``"1-sqrt"`` (each phase's shape).
-        exact: arrays bitwise equal to the scalar path (``math.cos`` per element).
+        exact: arrays bitwise equal to the scalar path (``math.cos`` per element); for
+            tensors, a table of the exact values read by step.
 
     Returns:
         A float for an int step, else an array of the shape of ``steps`` (a trailing
@@ -242,14 +285,15 @@ def warmup_stable_decay_schedule(
     ...     stable_steps=4, decay_steps=2, decay="linear").tolist()
     [0.0, 0.5, 1.0, 1.0, 1.0, 0.5, 0.0]
     """
-    schedule = WarmupStableDecaySchedule(
-        peak_lr=peak_lr,
-        warmup_steps=warmup_steps,
-        stable_steps=stable_steps,
-        decay_steps=decay_steps,
-        min_lr=min_lr,
-        warmup=warmup,
-        decay=decay,
-    )
+    settings = {
+        "peak_lr": peak_lr,
+        "warmup_steps": warmup_steps,
+        "stable_steps": stable_steps,
+        "decay_steps": decay_steps,
+        "min_lr": min_lr,
+        "warmup": warmup,
+        "decay": decay,
+    }
     per_group = group_count(None, peak_lr=peak_lr, min_lr=min_lr) is not None
-    return schedule.evaluate(steps, exact=exact, per_group=per_group)[0]  # type: ignore[no-any-return]
+    lr = evaluate(WarmupStableDecaySchedule, settings, steps, exact=exact, per_group=per_group)[0]
+    return lr  # type: ignore[no-any-return]
