@@ -82,11 +82,12 @@ from typing import Any, ClassVar
 
 from . import _validate as v
 from ._param_groups import (
+    GroupWriter,
     is_tensor,
     replaced_lr,
+    restore,
     warn_if_lr_replaced,
     write_momentum,
-    write_values,
 )
 from ._torch import (
     UpdateRecord,
@@ -141,6 +142,7 @@ class Scheduler:
     _last_lr: list[float]
     _step_count: int
     _updates: UpdateRecord | None
+    _writer: GroupWriter
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         return object.__new__(variant(cls))
@@ -151,12 +153,14 @@ class Scheduler:
 
     def __getstate__(self) -> dict[str, Any]:
         # The update record is a hook of the optimizer: a copy watches its own optimizer.
-        return {k: x for k, x in self.__dict__.items() if k != "_updates"}
+        # The writer holds views of the optimizer's tensors: a copy starts a new one.
+        return {k: x for k, x in self.__dict__.items() if k not in ("_updates", "_writer")}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         self.__dict__.update(state)
         optimizer = state.get("optimizer")
         self._updates = None if optimizer is None else update_record(optimizer)
+        self._writer = GroupWriter(state.get("momentum_key"))
 
     # ------------------------------------------------------------------ set-up
 
@@ -179,7 +183,8 @@ class Scheduler:
         groups = optimizer.param_groups
         v.check_group_count(groups, schedule.n_groups)
         lrs, momentums = schedule.at(position)
-        write_values(groups, lrs, momentum_key, momentums)
+        writer = GroupWriter(momentum_key)
+        writer.write(groups, lrs, momentum_key, momentums)
         if initial_lrs is not None and is_torch_optimizer(optimizer):
             for group, lr in zip(groups, initial_lrs):
                 if self._replaces_initial_lr:
@@ -187,6 +192,7 @@ class Scheduler:
                 else:
                     group.setdefault("initial_lr", lr)
         self.optimizer = optimizer
+        self._writer = writer
         self.verbose = verbose
         self.momentum_key = momentum_key
         self.base_lrs = list(base_lrs)
@@ -244,25 +250,81 @@ class Scheduler:
             if position != self.last_epoch:
                 position = self._current_position()
             target = position + 1
-            if target > self._end:
-                raise ValueError(self._past_the_end_message())
         else:
             target = self._schedule.check_step(epoch, "epoch")
-        lrs, momentums = self._window.at(target)
+        # The window's values (ValueWindow.at, written out here): every step in it is
+        # valid, so the end of the schedule is checked only outside it.
+        window = self._window
+        if target.__class__ is int and window.start <= target < window.stop:
+            n = window.n_groups
+            i = (target - window.start) * n
+            lrs = window.lr[i : i + n]
+            momentums = window.momentum
+            if momentums is not None:
+                momentums = momentums[i : i + n]
+            last_epoch = target
+        else:
+            if target > self._end:
+                raise ValueError(self._past_the_end_message())
+            lrs, momentums = window.at(target)
+            last_epoch = math.floor(target)
         groups = self.optimizer.param_groups
-        if len(groups) != len(lrs):
-            v.check_group_count(groups, len(lrs))
         if self._step_count == 1:
+            if len(groups) != len(lrs):
+                v.check_group_count(groups, len(lrs))
             warn_if_no_update_yet(self._updates, self.optimizer)
-        written, i = self._last_lr, 0
-        for group in groups:  # (an index is cheaper than zip() here)
-            if group["lr"] is not written[i]:  # not the float written last: look closer
-                warn_if_lr_replaced(type(self).__name__, groups, self._last_lr)
-                break
-            i += 1
-        write_values(groups, lrs, self.momentum_key, momentums)
+        # The usual case: every group still holds what this scheduler wrote last,
+        # untouched (one identity test a group: the very float of _last_lr), and the
+        # write is done: with floats everywhere in the loop below (GroupWriter.
+        # write_held's case, written out here: a call would cost a tenth of the step),
+        # else in write_held. A group found changed stops the loop, and the groups
+        # written so far get back what they held. Then, in torch's order: the group
+        # count checked, the values compared (ScheduleOverrideWarning), the write.
+        writer = self._writer
+        key = self.momentum_key
+        left = self._last_lr
+        done = False
+        if len(left) == len(groups):
+            if key is None or momentums is None:
+                i = 0
+                for group in groups:
+                    if group["lr"] is not left[i]:
+                        restore(groups, i, "lr", left)
+                        break
+                    group["lr"] = lrs[i]
+                    i += 1
+                else:
+                    done = True
+            else:
+                other = writer.momentum
+                old = None if other is None or other.key != key else other.floats
+                if old is not None:
+                    rest = other.rest  # type: ignore[union-attr]
+                    new: list[Any] = momentums if rest is None else []  # betas: (m, beta2)
+                    i = 0
+                    for group in groups:
+                        if group["lr"] is not left[i] or group[key] is not old[i]:
+                            restore(groups, i, "lr", left)
+                            restore(groups, i, key, old)
+                            break
+                        group["lr"] = lrs[i]
+                        if rest is None:
+                            group[key] = momentums[i]
+                        else:
+                            pair = (momentums[i], rest[i])
+                            group[key] = pair
+                            new.append(pair)
+                        i += 1
+                    else:
+                        other.floats = new  # type: ignore[union-attr]
+                        done = True
+        if not done and not writer.write_held(groups, lrs, left, key, momentums):
+            if len(groups) != len(lrs):
+                v.check_group_count(groups, len(lrs))
+            warn_if_lr_replaced(type(self).__name__, groups, left)
+            writer.write(groups, lrs, key, momentums)
         self._position = target
-        self.last_epoch = target if target.__class__ is int else math.floor(target)
+        self.last_epoch = last_epoch
         self._last_lr = lrs
         self._step_count += 1
         if self.verbose:
@@ -308,7 +370,7 @@ class Scheduler:
         groups = self.optimizer.param_groups
         if len(groups) != len(lrs):
             v.check_group_count(groups, len(lrs))
-        write_values(groups, lrs, self.momentum_key, momentums)
+        self._writer.write(groups, lrs, self.momentum_key, momentums)
         self._position = position
         self.last_epoch = position if position.__class__ is int else math.floor(position)
         self._last_lr = lrs
@@ -365,7 +427,7 @@ class Scheduler:
         groups = self.optimizer.param_groups
         v.check_group_count(groups, len(lrs))
         if write:
-            write_values(groups, lrs, self.momentum_key, momentums)
+            self._writer.write(groups, lrs, self.momentum_key, momentums)
         self._adopt(schedule, position, lrs)
         if self.verbose:
             self._announce(lrs)
@@ -380,6 +442,8 @@ class Scheduler:
         self._position = position
         self.last_epoch = math.floor(position)
         self._last_lr = schedule.at(position)[0] if lrs is None else lrs
+        # The lrs to find in the groups at the next step are these, written or not.
+        self._writer.forget()
 
     # ------------------------------------------------------------------ state
 
