@@ -125,13 +125,14 @@ class OneCycleLR(Scheduler):
                 f"got {start}"
             )
         self.cycle_momentum = cycle
+        initial = schedule.initial_lr
         self._start(
             optimizer,
             schedule,
             position=max(start, 0),
             momentum_key=key,
-            base_lrs=schedule.initial_lr,
-            initial_lrs=schedule.initial_lr if start == -1 else None,
+            base_lrs=initial,
+            initial_lrs=initial if start == -1 else None,
             verbose=verbose,
         )
 
