@@ -1,7 +1,6 @@
 """OneCycleLR and the 1cycle core against their references, by the rules of README.md.
 
-    .venv/bin/python benchmarks/bench_one_cycle.py [--only step,schedule,constructor,compile]
-                                                   [--quick]
+    .venv/bin/python benchmarks/bench_one_cycle.py [--only step,schedule,constructor] [--quick]
 
 Sections and targets (issue 14):
 
@@ -16,28 +15,24 @@ Sections and targets (issue 14):
   in place; its values checked bitwise equal to ours first): <= 1.3x its time and
   <= 1.2x its peak memory; ``exact=True`` <= 3x its time.
 - ``constructor``: ``OneCycleLR(total_steps=1e8)`` within 3x torch's constructor.
-- ``compile``: graphs compiled over a whole cycle, each run in a fresh process with an
-  empty inductor cache: AdamW (tensor lr and betas) and SGD with momentum, 1 graph
-  each. Why SGD compiles 2 (with any scheduler, or none) is measured, not assumed.
+
+Graphs compiled over a cycle (``torch.compile``): ``bench_compiled.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
-import json
 import math
 import os
 import statistics
 import sys
-import tempfile
-import time
 import warnings
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from _harness import Report, Stats, alternate, fresh_process, peak_bytes, ratios
+from _harness import Report, Stats, alternate, peak_bytes, ratios
 
 warnings.simplefilter("ignore")  # torch's "step() before optimizer.step()" warning
 
@@ -267,136 +262,12 @@ def bench_constructor(report: Report, quick: bool) -> None:
                         times["torch"], 3.0)
 
 
-# --------------------------------------------------------------------------- compile
-
-COMPILE_CASES = {
-    # name: (scheduler, optimizer, momentum buffers made before the first step, dynamic)
-    "AdamW ours": ("ours", "AdamW", False, None),
-    "AdamW torch": ("torch", "AdamW", False, None),
-    "SGD ours": ("ours", "SGD", False, None),
-    "SGD torch": ("torch", "SGD", False, None),
-    "SGD no scheduler": ("none", "SGD", False, None),
-    "SGD ours, buffers made first": ("ours", "SGD", True, None),
-    "SGD ours, buffers made first, dynamic=True": ("ours", "SGD", True, True),
-}
-
-
-def compile_worker(name: str, total: int) -> dict[str, Any]:
-    """Train a small model for one cycle with a compiled optimizer step; return the
-    graphs compiled and why dynamo recompiled."""
-    import logging
-
-    import torch
-    from torch._dynamo.utils import counters
-    from torch.optim.lr_scheduler import OneCycleLR as TorchOneCycleLR
-
-    from lr_one_cycle import OneCycleLR
-
-    which, kind, buffers_first, dynamic = COMPILE_CASES[name]
-    reasons: list[str] = []
-
-    class Reasons(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            for line in record.getMessage().splitlines():
-                line = line.strip()
-                if line.startswith("- ") and ":" in line and "File" not in line:
-                    reasons.append(line[2:].split("#")[0].strip())
-
-    torch._logging.set_logs(recompiles=True)
-    logging.getLogger("torch._dynamo").addHandler(Reasons())
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    model = torch.nn.Linear(16, 4)
-    if kind == "AdamW":
-        opt: Any = torch.optim.AdamW(
-            model.parameters(), lr=torch.tensor(0.01),
-            betas=(torch.tensor(0.9), torch.tensor(0.999)),
-        )
-    else:
-        opt = torch.optim.SGD(model.parameters(), lr=torch.tensor(0.01), momentum=0.9)
-        if buffers_first:  # what SGD's first step would make: then every step is alike
-            for p in model.parameters():
-                opt.state[p]["momentum_buffer"] = torch.zeros_like(p)
-    scheduler: Any = None
-    if which == "ours":
-        scheduler = OneCycleLR(opt, max_lr=0.01, total_steps=total)
-    elif which == "torch":
-        scheduler = TorchOneCycleLR(opt, max_lr=0.01, total_steps=total)
-
-    @torch.compile(backend="inductor", dynamic=dynamic)
-    def optimizer_step() -> None:
-        opt.step()
-
-    x = torch.randn(8, 16)
-    start = time.perf_counter()
-    graphs_by_step = []
-    for _ in range(total):
-        model(x).pow(2).mean().backward()
-        optimizer_step()
-        opt.zero_grad()
-        if scheduler is not None:
-            scheduler.step()
-        graphs_by_step.append(counters["stats"]["unique_graphs"])
-    return {
-        "graphs": counters["stats"]["unique_graphs"],
-        "graphs_after_step": graphs_by_step[:3],
-        "wall_s": time.perf_counter() - start,
-        "recompile_reasons": sorted(set(reasons))[:4],
-    }
-
-
-def bench_compile(report: Report, quick: bool) -> None:
-    total = 30
-    report.section(
-        f"torch.compile (inductor) of the optimizer step, one cycle of {total} steps, "
-        "each case in a fresh process with an empty inductor cache"
-    )
-    cases = list(COMPILE_CASES) if not quick else ["AdamW ours", "SGD ours"]
-    results = {}
-    for name in cases:
-        with tempfile.TemporaryDirectory() as cache:
-            results[name] = fresh_process(
-                __file__, ["--compile-worker", name, "--total", str(total)],
-                env={"TORCHINDUCTOR_CACHE_DIR": cache, "PYTHONWARNINGS": "ignore"},
-            )
-        r = results[name]
-        report.measure(
-            f"compile {name} graphs", Stats.of([r["graphs"]], "graphs"),
-            f"{name}: graphs (after steps 1, 2, 3: {r['graphs_after_step']})",
-            wall_s=r["wall_s"], recompile_reasons=r["recompile_reasons"],
-        )
-        for reason in r["recompile_reasons"]:
-            print(f"      recompiled because: {reason}")
-        print(f"      wall {r['wall_s']:.1f} s (fresh process, cold cache)")
-    report.target("compile, AdamW with ours: graphs over the cycle",
-                  results["AdamW ours"]["graphs"], 1, unit=" graphs")
-    sgd = results["SGD ours"]["graphs"]
-    report.target("compile, SGD (momentum) with ours: graphs over the cycle", sgd, 1,
-                  unit=" graphs",
-                  what="2 with any scheduler or none: see the notes")
-    if not quick:
-        report.target(
-            "compile, SGD with ours, buffers made first and dynamic=True: graphs",
-            results["SGD ours, buffers made first, dynamic=True"]["graphs"], 1, unit=" graphs",
-        )
-        report.note(
-            "SGD compiles 2 graphs with ours, with torch's OneCycleLR and with no scheduler "
-            f"at all ({results['SGD no scheduler']['graphs']}): torch's SGD makes its "
-            "momentum buffers in its first step (dynamo's guard len(state) == 0 fails at "
-            "the second), and dynamo specializes the float momentum on its first value, "
-            "then recompiles once with it dynamic. With the buffers made before the first "
-            "step the state stays alike (2 graphs: the float alone); with dynamic=True "
-            "as well, 1 graph. Neither comes from the scheduler."
-        )
-
-
 # --------------------------------------------------------------------------- main
 
 SECTIONS = {
     "step": bench_step,
     "schedule": bench_schedule,
     "constructor": bench_constructor,
-    "compile": bench_compile,
 }
 
 
@@ -406,12 +277,7 @@ def main() -> None:
     )
     parser.add_argument("--only", default=",".join(SECTIONS))
     parser.add_argument("--quick", action="store_true", help="shorter runs, for a trial")
-    parser.add_argument("--compile-worker", help=argparse.SUPPRESS)
-    parser.add_argument("--total", type=int, default=30, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.compile_worker:
-        print(json.dumps(compile_worker(args.compile_worker, args.total)))
-        return
     report = Report("one_cycle", "OneCycleLR and the 1cycle core (bench_one_cycle.py)")
     for name in args.only.split(","):
         SECTIONS[name](report, args.quick)

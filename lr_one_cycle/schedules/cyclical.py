@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
+from ._cycle_runs import by_cycle
 from ._protocol import (
     FloatArray,
     IntArray,
@@ -41,7 +42,7 @@ from ._protocol import (
     Values,
     evaluate,
 )
-from .anneal import elementwise, sequential_products
+from .anneal import cos_in_place, elementwise, sequential_products
 
 CyclicalShape = Literal["cos", "linear", "monotonic"]
 CYCLICAL_SHAPES: tuple[CyclicalShape, ...] = ("cos", "linear", "monotonic")
@@ -188,7 +189,9 @@ def _one_minus_cos(at: CyclePositions, exact: bool) -> FloatArray:
     used = np.flatnonzero(hit)
     lengths = at.sizes[used] + 1  # e runs over 0..C (e == C only with a warm-up)
     if lengths.sum() >= progress.size:
-        return 1 - elementwise(math.cos, np.pi * progress)
+        angle = np.pi * progress
+        cos_in_place(angle, True)
+        return np.subtract(1, angle, out=angle)
     offsets = np.cumsum(lengths) - lengths
     grid = np.concatenate([np.arange(n) / (n - 1) for n in lengths.tolist()])
     table = 1 - elementwise(math.cos, np.pi * grid)
@@ -227,6 +230,17 @@ def cyclical_values(
     """
     if not events.size:
         return np.zeros(0)
+    period = settings.period
+    if period is not None and events.size > period:
+        # Every cycle alike: one cycle's values, exactly as computed at those events,
+        # read by each event's place in its cycle.
+        return cyclical_values(np.arange(period, dtype=np.int64), settings, exact=exact)[
+            events % period
+        ]
+    if events.size > 1 and bool(np.all(events[1:] >= events[:-1])):
+        ends = cycle_positions(events[[0, -1]], settings).cycle.tolist()
+        if ends[1] - ends[0] < 16 + events.size // 4096:  # few cycles: one at a time
+            return by_cycle(events, settings, ends[0], ends[1], exact)
     at = cycle_positions(events, settings)
     e, size, warm = at.local, at.sizes[at.listed], at.warmups[at.listed]
     s, s_next, end = _cycle_values(at.cycle, e < size, settings)
