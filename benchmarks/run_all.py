@@ -44,7 +44,7 @@ def main(names: list[str]) -> int:
             failed.append(script)
     wall = time.time() - started
     results = {}
-    for path in sorted(OUT.glob("*.json")):
+    for path in sorted(OUT.glob("*.json"), key=lambda p: _order(p, scripts)):
         if path.name != "results.json":
             results[path.stem] = json.loads(path.read_text())
     targets = [t for r in results.values() for t in r["targets"]]
@@ -88,6 +88,12 @@ def main(names: list[str]) -> int:
         print(f"failed scripts: {', '.join(failed)}")
         return 1
     return 0
+
+
+def _order(path: Path, scripts: list[str]) -> int:
+    """The place of the script that wrote ``path`` (``bench_<name>.py``) in the run."""
+    name = f"bench_{path.stem}.py"
+    return scripts.index(name) if name in scripts else len(scripts)
 
 
 def _cpus() -> int:

@@ -4,7 +4,11 @@ A tensor ``lr``, ``momentum`` or ``betas[0]`` is updated in place and stays the 
 tensor (so a ``torch.compile``d optimizer step that guards on it does not recompile);
 plain floats are replaced; nothing but these values is written (settings stay on the
 scheduler). Every scheduler, :func:`lr_one_cycle.set_optimizer_lr` and the LR range test
-write through here.
+write through here: :func:`write` a value at a time; :class:`GroupWriter`, what a
+scheduler's ``step()`` runs, every group at once, remembering what it left in the groups
+so that the next step costs one identity test and one store a group (tensors written
+through numpy views of their memory, each write counted in their version counters as
+``fill_`` counts it).
 """
 
 from __future__ import annotations
