@@ -160,7 +160,9 @@ def as_count(name: str | Path, value: Any, *, minimum: int = 1, maximum: int = M
     value = scalar(value)
     if not is_real(value):
         raise ArgumentTypeError(name, value, what)
-    if isinstance(value, numbers.Integral):
+    if value.__class__ is int:  # the usual case, first
+        number = value
+    elif isinstance(value, numbers.Integral):
         number = int(value)
     else:
         as_float = float(value)
@@ -286,6 +288,8 @@ def per_group(
     element goes through ``check`` under the path ``(name, i)`` so that a message points
     at the offending element.
     """
+    if value.__class__ is float or value.__class__ is int:  # the usual case, first
+        return (check(name, value),) * (n_groups or 1)
     values = as_sequence(name, value)
     if values is None:
         return (check(name, value),) * (n_groups or 1)
