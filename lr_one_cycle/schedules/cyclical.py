@@ -92,7 +92,8 @@ class CyclicalSchedule(Schedule):
         return 1
 
     def _evaluate(self, steps: npt.NDArray[Any], exact: bool) -> Values:
-        return Values(cyclical_values(steps.astype(np.int64), self, exact=exact)[:, None], None)
+        events = steps.astype(np.int64, copy=False)  # only read
+        return Values(cyclical_values(events, self, exact=exact)[:, None], None)
 
     @property
     def period(self) -> int | None:
@@ -233,10 +234,15 @@ def cyclical_values(
     period = settings.period
     if period is not None and events.size > period:
         # Every cycle alike: one cycle's values, exactly as computed at those events,
-        # read by each event's place in its cycle.
-        return cyclical_values(np.arange(period, dtype=np.int64), settings, exact=exact)[
-            events % period
-        ]
+        # read by each event's place in its cycle (consecutive events: the cycle
+        # repeated, a copy rather than a gather).
+        cycle = cyclical_values(np.arange(period, dtype=np.int64), settings, exact=exact)
+        first = int(events[0])
+        if int(events[-1]) - first == events.size - 1 and bool(np.all(events[1:] > events[:-1])):
+            shift = first % period
+            repeats = (shift + events.size) // period + 1
+            return np.tile(cycle, repeats)[shift : shift + events.size]
+        return np.take(cycle, events % period)
     if events.size > 1 and bool(np.all(events[1:] >= events[:-1])):
         ends = cycle_positions(events[[0, -1]], settings).cycle.tolist()
         if ends[1] - ends[0] < 16 + events.size // 4096:  # few cycles: one at a time
