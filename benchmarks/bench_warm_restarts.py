@@ -8,7 +8,7 @@
   doubling up to ``32768 // groups``: 32 steps at 1 000 groups), so every refill is one
   step that computes the next window. Each step of a long run is timed on its own (CPU
   time, collector on); the refill steps are listed apart from the others, with the
-  full collections that fell inside them. Three runs: a stall the refill causes repeats
+  full collections that fell inside them. Five runs: a stall the refill causes repeats
   in every run, so the target takes each refill's median over the runs (the longest
   refill of any run is printed beside it).
 
@@ -65,7 +65,7 @@ def main() -> None:
     )
     parser.add_argument("--groups", type=int, default=1000)
     parser.add_argument("--steps", type=int, default=5000)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(1)
     report = Report("warm_restarts", f"SGDR at {args.groups} groups (bench_warm_restarts.py)")
