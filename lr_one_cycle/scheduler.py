@@ -241,19 +241,15 @@ class Scheduler:
         (warnings come before anything is written, so a filter that turns them into
         errors changes nothing either).
         """
-        # The hot path of every training loop: _target() and _apply() inlined, one pass
-        # per check.
+        # The hot path of every training loop: _update_lr(), _apply(), ValueWindow.at()
+        # written out (steps in the window are valid: the end is checked outside it).
         if epoch is None:
             position = self._position
-            # The usual case inline (this is every training step): a position that tools
-            # driving last_epoch have not moved.
-            if position != self.last_epoch:
+            if position != self.last_epoch:  # tools that drive last_epoch moved it
                 position = self._current_position()
             target = position + 1
         else:
             target = self._schedule.check_step(epoch, "epoch")
-        # The window's values (ValueWindow.at, written out here): every step in it is
-        # valid, so the end of the schedule is checked only outside it.
         window = self._window
         if target.__class__ is int and window.start <= target < window.stop:
             n = window.n_groups
@@ -273,51 +269,35 @@ class Scheduler:
             if len(groups) != len(lrs):
                 v.check_group_count(groups, len(lrs))
             warn_if_no_update_yet(self._updates, self.optimizer)
-        # The usual case: every group still holds what this scheduler wrote last,
-        # untouched (one identity test a group: the very float of _last_lr), and the
-        # write is done: with floats everywhere in the loop below (GroupWriter.
-        # write_held's case, written out here: a call would cost a tenth of the step),
-        # else in write_held. A group found changed stops the loop, and the groups
-        # written so far get back what they held. Then, in torch's order: the group
-        # count checked, the values compared (ScheduleOverrideWarning), the write.
-        writer = self._writer
-        key = self.momentum_key
-        left = self._last_lr
-        done = False
-        if len(left) == len(groups):
-            if key is None or momentums is None:
-                i = 0
-                for group in groups:
-                    if group["lr"] is not left[i]:
-                        restore(groups, i, "lr", left)
-                        break
-                    group["lr"] = lrs[i]
-                    i += 1
+        # Usually each group still holds the very float of _last_lr and the momentum
+        # written last: one loop checks and writes each (write_held's case written out:
+        # a call costs a tenth of a step; the groups written before one found changed
+        # get back what they held). Else write_held; else, in torch's order, the group
+        # count, the values compared (ScheduleOverrideWarning), the write.
+        writer, key, left = self._writer, self.momentum_key, self._last_lr
+        other = writer.momentum
+        old = None if other is None or other.key != key else other.floats
+        done = False  # written
+        if old is not None and momentums is not None and len(left) == len(groups):
+            rest = other.rest  # type: ignore[union-attr]
+            new: list[Any] = momentums if rest is None else []  # betas: (m, beta2)
+            i = 0
+            for group in groups:
+                if group["lr"] is not left[i] or group[key] is not old[i]:
+                    restore(groups, i, "lr", left)
+                    restore(groups, i, key, old)  # type: ignore[arg-type]
+                    break
+                group["lr"] = lrs[i]
+                if rest is None:
+                    group[key] = momentums[i]
                 else:
-                    done = True
+                    pair = (momentums[i], rest[i])
+                    group[key] = pair
+                    new.append(pair)
+                i += 1
             else:
-                other = writer.momentum
-                old = None if other is None or other.key != key else other.floats
-                if old is not None:
-                    rest = other.rest  # type: ignore[union-attr]
-                    new: list[Any] = momentums if rest is None else []  # betas: (m, beta2)
-                    i = 0
-                    for group in groups:
-                        if group["lr"] is not left[i] or group[key] is not old[i]:
-                            restore(groups, i, "lr", left)
-                            restore(groups, i, key, old)
-                            break
-                        group["lr"] = lrs[i]
-                        if rest is None:
-                            group[key] = momentums[i]
-                        else:
-                            pair = (momentums[i], rest[i])
-                            group[key] = pair
-                            new.append(pair)
-                        i += 1
-                    else:
-                        other.floats = new  # type: ignore[union-attr]
-                        done = True
+                other.floats = new  # type: ignore[union-attr]
+                done = True
         if not done and not writer.write_held(groups, lrs, left, key, momentums):
             if len(groups) != len(lrs):
                 v.check_group_count(groups, len(lrs))
@@ -329,15 +309,6 @@ class Scheduler:
         self._step_count += 1
         if self.verbose:
             self._announce(lrs)
-
-    def _target(self, epoch: int | float | None) -> int | float:
-        """The position a step to ``epoch`` (the next one when None) applies, checked."""
-        if epoch is not None:
-            return self._schedule.check_step(epoch, "epoch")
-        target = self._current_position() + 1
-        if target > self._end:
-            raise ValueError(self._past_the_end_message())
-        return target
 
     def _initial_step(self) -> None:
         """torch's protocol: torch's ``SequentialLR`` calls it on the scheduler that runs
@@ -351,7 +322,12 @@ class Scheduler:
         scheduler it hands over to at a milestone. Applies step ``epoch`` (the next step
         when None) through the one writer, momentum included, without the checks of
         :meth:`step` (a hand-over replaces the previous scheduler's values by design)."""
-        target = self._target(epoch)
+        if epoch is not None:
+            self._apply(self._schedule.check_step(epoch, "epoch"))
+            return
+        target = self._current_position() + 1
+        if target > self._end:
+            raise ValueError(self._past_the_end_message())
         self._apply(target)
 
     def _past_the_end_message(self) -> str:

@@ -1,11 +1,12 @@
-"""ignite's cyclical values over sorted events, one cycle at a time.
+"""ignite's cyclical values over runs of events, without per-event gathers.
 
 :func:`lr_one_cycle.schedules.cyclical.cyclical_values` gathers each event's cycle
-settings (size, warm-up, start and end values) into arrays as long as the events. When
-the events are sorted and span few cycles (a simulation, a window, a plot), each cycle
-is a contiguous run of them, and its settings are plain numbers: :func:`by_cycle`
-computes each run with the same operations in the same order (so the same bits), and
-none of those gathers.
+settings (size, warm-up, start and end values) into arrays as long as the events. Two
+common cases need none of that (:func:`in_runs`): cycles all alike (one cycle's values,
+repeated), and sorted events that span few cycles (a simulation, a window, a plot),
+where each cycle is a contiguous run of events whose settings are plain numbers
+(:func:`by_cycle`). Both perform the same operations in the same order, so they give
+the same bits.
 """
 
 from __future__ import annotations
@@ -20,6 +21,33 @@ from .anneal import cos_in_place, sequential_products
 
 if TYPE_CHECKING:
     from .cyclical import CyclicalSchedule
+
+
+def in_runs(events: IntArray, settings: CyclicalSchedule, exact: bool) -> FloatArray | None:
+    """The values at ``events`` by runs (none for no events), or None where runs do
+    not pay."""
+    from .cyclical import cycle_positions, cyclical_values
+
+    if not events.size:
+        return np.zeros(0)
+
+    period = settings.period
+    if period is not None and events.size > period:
+        # Every cycle alike: one cycle's values, exactly as computed at those events,
+        # read by each event's place in its cycle (consecutive events: the cycle
+        # repeated, a copy rather than a gather).
+        cycle = cyclical_values(np.arange(period, dtype=np.int64), settings, exact=exact)
+        first = int(events[0])
+        if int(events[-1]) - first == events.size - 1 and bool(np.all(events[1:] > events[:-1])):
+            shift = first % period
+            repeats = (shift + events.size) // period + 1
+            return np.tile(cycle, repeats)[shift : shift + events.size]
+        return np.take(cycle, events % period)
+    if events.size > 1 and bool(np.all(events[1:] >= events[:-1])):
+        ends = cycle_positions(events[[0, -1]], settings).cycle.tolist()
+        if ends[1] - ends[0] < 16 + events.size // 4096:  # few cycles: one at a time
+            return by_cycle(events, settings, ends[0], ends[1], exact)
+    return None
 
 
 def by_cycle(
@@ -71,8 +99,7 @@ def _shape(
     x = e / size
     if settings.shape == "cos":  # s + ((end - s) / 2) * (1 - cos(pi * (e / C)))
         x *= math.pi
-        cos_in_place(x, exact)
-        np.subtract(1, x, out=x)
+        np.subtract(1, cos_in_place(x, exact), out=x)
         x *= (end - s) / 2
         x += s
     elif settings.shape == "linear":  # end + (s - end) * |e / C - 0.5| * 2

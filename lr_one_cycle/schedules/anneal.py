@@ -44,17 +44,17 @@ def elementwise(function: Callable[..., float], *arrays: FloatArray) -> FloatArr
 CHUNK = 1 << 16
 
 
-def cos_in_place(angle: FloatArray, exact: bool) -> None:
-    """Replace every element of the 1-d array ``angle`` by its cosine: ``math.cos``
-    with ``exact`` (chunk by chunk, through a memoryview: no list of the whole array),
-    else ``numpy.cos``."""
+def cos_in_place(angle: FloatArray, exact: bool) -> FloatArray:
+    """Replace every element of the 1-d array ``angle`` by its cosine, and return it:
+    ``math.cos`` with ``exact`` (chunk by chunk, through a memoryview: no list of the
+    whole array), else ``numpy.cos``."""
     if not exact:
-        np.cos(angle, out=angle)
-        return
+        return np.cos(angle, out=angle)
     function = math.cos
     for start in range(0, angle.size, CHUNK):
         part = angle[start : start + CHUNK]
         part[...] = np.fromiter(map(function, part.data), np.float64, part.size)
+    return angle
 
 
 def cos(angle: FloatArray, exact: bool) -> FloatArray:

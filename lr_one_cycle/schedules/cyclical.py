@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
-from ._cycle_runs import by_cycle
+from ._cycle_runs import in_runs
 from ._protocol import (
     FloatArray,
     IntArray,
@@ -92,8 +92,7 @@ class CyclicalSchedule(Schedule):
         return 1
 
     def _evaluate(self, steps: npt.NDArray[Any], exact: bool) -> Values:
-        events = steps.astype(np.int64, copy=False)  # only read
-        return Values(cyclical_values(events, self, exact=exact)[:, None], None)
+        return Values(cyclical_values(np.asarray(steps, "i8"), self, exact=exact)[:, None], None)
 
     @property
     def period(self) -> int | None:
@@ -190,9 +189,7 @@ def _one_minus_cos(at: CyclePositions, exact: bool) -> FloatArray:
     used = np.flatnonzero(hit)
     lengths = at.sizes[used] + 1  # e runs over 0..C (e == C only with a warm-up)
     if lengths.sum() >= progress.size:
-        angle = np.pi * progress
-        cos_in_place(angle, True)
-        return np.subtract(1, angle, out=angle)
+        return 1 - cos_in_place(np.pi * progress, True)
     offsets = np.cumsum(lengths) - lengths
     grid = np.concatenate([np.arange(n) / (n - 1) for n in lengths.tolist()])
     table = 1 - elementwise(math.cos, np.pi * grid)
@@ -229,24 +226,8 @@ def cyclical_values(
 
     Shape: that of ``events`` (1-d).
     """
-    if not events.size:
-        return np.zeros(0)
-    period = settings.period
-    if period is not None and events.size > period:
-        # Every cycle alike: one cycle's values, exactly as computed at those events,
-        # read by each event's place in its cycle (consecutive events: the cycle
-        # repeated, a copy rather than a gather).
-        cycle = cyclical_values(np.arange(period, dtype=np.int64), settings, exact=exact)
-        first = int(events[0])
-        if int(events[-1]) - first == events.size - 1 and bool(np.all(events[1:] > events[:-1])):
-            shift = first % period
-            repeats = (shift + events.size) // period + 1
-            return np.tile(cycle, repeats)[shift : shift + events.size]
-        return np.take(cycle, events % period)
-    if events.size > 1 and bool(np.all(events[1:] >= events[:-1])):
-        ends = cycle_positions(events[[0, -1]], settings).cycle.tolist()
-        if ends[1] - ends[0] < 16 + events.size // 4096:  # few cycles: one at a time
-            return by_cycle(events, settings, ends[0], ends[1], exact)
+    if (runs := in_runs(events, settings, exact)) is not None:  # no events, or by runs
+        return runs
     at = cycle_positions(events, settings)
     e, size, warm = at.local, at.sizes[at.listed], at.warmups[at.listed]
     s, s_next, end = _cycle_values(at.cycle, e < size, settings)
