@@ -61,12 +61,10 @@ lint: setup
 	$(PY) -m ruff check lr_one_cycle tests benchmarks demo
 	$(PY) -m mypy
 
+# Every benchmark script (benchmarks/README.md), then the table of every target;
+# everything measured goes to out/bench/results.json.
 bench: setup
-	$(PY) benchmarks/bench_one_cycle.py
-	$(PY) benchmarks/bench_cosine.py
-	$(PY) benchmarks/bench_compose.py
-	$(PY) benchmarks/bench_compiled.py
-	$(PY) benchmarks/bench_r.py
+	$(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf .venv .rlib out .pytest_cache .hypothesis

@@ -1,6 +1,6 @@
 """Joins and CyclicLR against their references, measured side by side in one process.
 
-    .venv/bin/python benchmarks/bench_compose.py [--rounds N] [--wide-steps N]
+    .venv/bin/python benchmarks/bench_compose.py [--rounds N] [--steps N] [--wide-steps N]
 
 Targets (issue 11):
 
@@ -11,24 +11,22 @@ Targets (issue 11):
 - ``CyclicLR.step()`` costs <= 0.3x torch 2.13's ``CyclicLR.step()``, at 1 group and at
   100 groups, on ``torch.optim.SGD`` with momentum cycled, in a long run.
 
-Rules: the same work on both sides (same settings, same values — checked bitwise before
-timing), the garbage collector on, long runs (1e6 steps; the 100-group step run defaults
-to 2e5 steps, 2e7 group updates, to keep torch's side near a minute), the two sides
-alternating block by block in this one process, medians over the blocks with their
-spread (min..max), and the target with PASS or MISS printed.
+Rules (README.md): the same work on both sides (same settings, same values — checked
+bitwise before timing), the garbage collector on, long runs (1e6 steps; the 100-group
+step run defaults to 5e4 steps, 5e6 group updates, to keep ``make bench`` within its
+budget), the two sides alternating block by block in this one process, medians over the
+blocks with their spread (min..max), and the target with PASS or MISS printed.
 """
 
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 
 import numpy as np
 import torch
+from _harness import Report, Stats, alternate
 from torch.optim.lr_scheduler import CyclicLR as TorchCyclicLR
 
 from lr_one_cycle import CyclicLR, join_schedules
@@ -37,36 +35,10 @@ from lr_one_cycle.schedules import CyclicSchedule, OneCycleSchedule, RampSchedul
 warnings.simplefilter("ignore")  # torch's "step() before optimizer.step()" warning
 
 
-def verdict(ratio: float, target: float) -> str:
-    return f"(target <= {target}) {'PASS' if ratio <= target else 'MISS'}"
-
-
-def summary(times: list[float], scale: float, unit: str) -> str:
-    scaled = [t * scale for t in times]
-    return (
-        f"median {statistics.median(scaled):8.3f} {unit} "
-        f"[{min(scaled):.3f} .. {max(scaled):.3f}]"
-    )
-
-
-def alternate(a: Callable[[], object], b: Callable[[], object], rounds: int) -> tuple[list, list]:
-    """Time ``a`` and ``b`` in turns (the order swapped every round), GC on."""
-    assert gc.isenabled()
-    times_a: list[float] = []
-    times_b: list[float] = []
-    for r in range(rounds):
-        for name in ("ab" if r % 2 == 0 else "ba"):
-            function, out = (a, times_a) if name == "a" else (b, times_b)
-            start = time.perf_counter()
-            function()
-            out.append(time.perf_counter() - start)
-    return times_a, times_b
-
-
 # --------------------------------------------------------------------------- the join
 
 
-def bench_join(rounds: int, total: int = 1_000_000) -> None:
+def bench_join(report: Report, rounds: int, total: int = 1_000_000) -> None:
     warm, cycle = total // 10, 6 * total // 10
     parts = [
         RampSchedule(start=0.0, end=0.004, steps=warm),
@@ -86,13 +58,14 @@ def bench_join(rounds: int, total: int = 1_000_000) -> None:
         def alone(e: bool = exact) -> object:
             return [p.values(s, exact=e) for p, s in zip(parts, local)]
 
-        together = whole().lr
+        together = whole().lr  # type: ignore[attr-defined]
         assert together.tolist() == np.concatenate([v.lr for v in alone()]).tolist()
-        t_join, t_parts = alternate(whole, alone, rounds)
-        ratio = statistics.median(t_join) / statistics.median(t_parts)
-        print(f"  exact={exact!s:<5} join   {summary(t_join, 1e3, 'ms')}")
-        print(f"  {'':11} parts  {summary(t_parts, 1e3, 'ms')}")
-        print(f"  {'':11} ratio join / parts {ratio:.3f} {verdict(ratio, 1.5)}")
+        times = alternate({"join": whole, "parts": alone}, rounds)
+        for name, t in times.items():
+            report.measure(f"join exact={exact} {name}", Stats.of(t, "ms", 1e3),
+                           f"exact={exact}: {name}")
+        report.ratio_target(f"join_schedules (exact={exact}) / its parts alone",
+                            times["join"], times["parts"], 1.5)
 
 
 # --------------------------------------------------------------------------- step()
@@ -103,7 +76,7 @@ def optimizer(n_groups: int) -> torch.optim.SGD:
     return torch.optim.SGD(groups, lr=0.1, momentum=0.9)
 
 
-def bench_step(n_groups: int, total: int, blocks: int) -> None:
+def bench_step(report: Report, n_groups: int, total: int, blocks: int) -> None:
     kwargs = dict(base_lr=0.001, max_lr=0.01, step_size_up=2000, mode="triangular2")
     ours_opt, torch_opt = optimizer(n_groups), optimizer(n_groups)
     ours, theirs = CyclicLR(ours_opt, **kwargs), TorchCyclicLR(torch_opt, **kwargs)
@@ -124,29 +97,32 @@ def bench_step(n_groups: int, total: int, blocks: int) -> None:
 
         return steps
 
-    t_ours, t_torch = alternate(run(ours), run(theirs), blocks)
-    ratio = statistics.median(t_ours) / statistics.median(t_torch)
+    times = alternate({"ours": run(ours), "torch": run(theirs)}, blocks, warmup=False)
     per_step = 1e6 / block
-    print(f"  {n_groups:>3} group(s), {total:,} steps each, {blocks} blocks")
-    print(f"      torch {summary(t_torch, per_step, 'us/step')}")
-    print(f"      ours  {summary(t_ours, per_step, 'us/step')}")
-    print(f"      ratio ours / torch {ratio:.3f} {verdict(ratio, 0.3)}")
+    label = f"{n_groups} group(s), {total:,} steps"
+    for name, t in times.items():
+        report.measure(f"CyclicLR step {n_groups}g {name}", Stats.of(t, "us/step", per_step),
+                       f"{label}: {name}")
+    report.ratio_target(f"CyclicLR.step() {n_groups} group(s), ours / torch", times["ours"],
+                        times["torch"], 0.3)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rounds", type=int, default=11, help="timed rounds per side (join)")
+    parser.add_argument("--rounds", type=int, default=7, help="timed rounds per side (join)")
     parser.add_argument("--steps", type=float, default=1e6, help="steps, 1-group step() run")
     parser.add_argument(
-        "--wide-steps", type=float, default=2e5, help="steps, 100-group step() run"
+        "--wide-steps", type=float, default=5e4, help="steps, 100-group step() run"
     )
     args = parser.parse_args()
     torch.set_num_threads(1)
-    print("join_schedules: 3 parts (warm-up ramp, 1cycle, CyclicLR), 1e6 steps, one group")
-    bench_join(args.rounds)
-    print("CyclicLR.step() against torch's, SGD with momentum cycled, GC on")
-    bench_step(1, int(args.steps), 20)
-    bench_step(100, int(args.wide_steps), 20)
+    report = Report("compose", "joins and CyclicLR (bench_compose.py)")
+    report.section("join_schedules: 3 parts (warm-up ramp, 1cycle, CyclicLR), 1e6 steps")
+    bench_join(report, args.rounds)
+    report.section("CyclicLR.step() against torch's, SGD with momentum cycled, GC on")
+    bench_step(report, 1, int(args.steps), 10)
+    bench_step(report, 100, int(args.wide_steps), 10)
+    report.write()
 
 
 if __name__ == "__main__":

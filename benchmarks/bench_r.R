@@ -1,13 +1,14 @@
 # $step() cost from R, for both kinds of optimizer, against torch's own OneCycleLR
 # stepped from R through reticulate, measured side by side in this run.
-# Run by benchmarks/bench_r.py (or: make bench).
+# Run by benchmarks/bench_r.py (or: make bench), which reads the times this script
+# writes and reports them.
 #
 # Like for like: every side is a scheduler over the same optimizer kind and groups,
 # stepped by calling its step method, fetched once before the loop (a training loop
 # that caches `step <- scheduler$step` pays no `$` lookup per step; reticulate's `$` on
 # a Python object costs more than a whole step). The collectors stay on (R's and
 # Python's); each round times long runs of every case, in an order that alternates
-# between rounds; the table gives medians over the rounds with their range, and ratios
+# between rounds; bench_r.py gives medians over the rounds with their range, and ratios
 # taken within each round.
 #
 # Targets (issue 13): a Python torch optimizer's $step() at most 0.5x torch's
@@ -72,32 +73,10 @@ for (round in seq_len(rounds)) {
   }
 }
 
-spread <- function(x, digits = 2) {
-  sprintf("%.*f [%.*f, %.*f]", digits, stats::median(x), digits, min(x), digits, max(x))
-}
-verdict <- function(ok) if (ok) "PASS" else "MISS"
-
-cat(sprintf("%d rounds of %d $step() calls per case, alternating order; collectors on.\n",
-            rounds, steps))
-cat("Microseconds per $step() from R, median [min, max] over rounds\n")
-cat(sprintf("  %-50s %-24s %s\n", "", "CPU time", "wall clock"))
-for (name in names(cases)) {
-  cat(sprintf("  %-50s %-24s %s\n", name, spread(cpu[, name]), spread(wall[, name])))
-}
-
-cat("\nTargets (verdicts on CPU time; wall clock alongside)\n")
-torch_case <- function(n) sprintf("torch OneCycleLR, Python optimizer, %d group(s)", n)
-for (n in c(1L, 4L)) {
-  ours <- sprintf("lr_one_cycle, Python optimizer, %d group(s)", n)
-  ratio <- cpu[, ours] / cpu[, torch_case(n)] # within each round
-  wall_ratio <- wall[, ours] / wall[, torch_case(n)]
-  cat(sprintf("  Python optimizer, %d group(s): ours / torch = %s (target <= 0.5)  %s;  wall %s\n",
-              n, spread(ratio), verdict(stats::median(ratio) <= 0.5), spread(wall_ratio)))
-}
-for (n in c(1L, 4L)) {
-  target <- if (n == 1L) 5 else 8
-  r_side <- sprintf("lr_one_cycle, R optimizer, %d group(s)", n)
-  cat(sprintf("  R optimizer, %d group(s): %s us per step (target <= %g)  %s;  wall %s\n",
-              n, spread(cpu[, r_side]), target, verdict(stats::median(cpu[, r_side]) <= target),
-              spread(wall[, r_side])))
-}
+# The times go to bench_r.py, which prints the table and the targets and writes the JSON
+# (benchmarks/_harness.py): one row per round and case, microseconds per step.
+out <- Sys.getenv("BENCH_R_OUT")
+rows <- do.call(rbind, lapply(names(cases), function(name) {
+  data.frame(round = seq_len(rounds), case = name, cpu = cpu[, name], wall = wall[, name])
+}))
+if (nzchar(out)) utils::write.csv(rows, out, row.names = FALSE) else print(rows)

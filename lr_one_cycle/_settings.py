@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from . import _validate as v
@@ -59,3 +59,34 @@ def _repr_value(value: Any) -> str:
     if isinstance(value, (list, tuple)) and value and all(isinstance(x, float) for x in value):
         return short(list(value))
     return repr(value)
+
+
+def start_cycling(
+    scheduler: Any,
+    optimizer: Any,
+    schedule: Schedule,
+    *,
+    cycle_momentum: Any,
+    momentums: Mapping[str, Any],
+    last_epoch: Any,
+    base_lrs: Sequence[float],
+    initial_lrs: Sequence[float] | None = None,
+    verbose: Any = False,
+) -> None:
+    """``scheduler._start`` for a schedule that can cycle the momentum (1cycle, CyclicLR):
+    ``cycle_momentum`` picks the entry (``momentum``, or ``betas[0]``, whose bound
+    ``< 1`` is checked on the ``momentums`` as given) before anything is written."""
+    cycle = v.as_bool("cycle_momentum", cycle_momentum)
+    key = cycled_momentum_key(optimizer, optimizer.param_groups) if cycle else None
+    v.check_momentums_for(key, **momentums)
+    start = start_position(schedule, last_epoch)
+    scheduler.cycle_momentum = cycle
+    scheduler._start(
+        optimizer,
+        schedule,
+        position=start,
+        momentum_key=key,
+        base_lrs=base_lrs,
+        initial_lrs=initial_lrs,
+        verbose=verbose,
+    )

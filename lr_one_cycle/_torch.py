@@ -30,19 +30,20 @@ def _torch_class(name: str) -> type | None:
 def variant(cls: type) -> type:
     """``cls``, or its subclass that also derives from the torch class it names in
     ``_torch_base`` when torch is imported (created once per class, named like it)."""
+    variant = _TORCH_VARIANTS.get(cls)
+    if variant is not None:
+        return variant
     base = _torch_class(getattr(cls, "_torch_base", "LRScheduler"))
     if base is None or issubclass(cls, base):
         return cls
-    variant = _TORCH_VARIANTS.get(cls)
-    if variant is None:
-        namespace = {
-            "__module__": cls.__module__,
-            "__qualname__": cls.__qualname__,
-            "__doc__": cls.__doc__,
-            "_public_class": cls,
-        }
-        variant = type(cls.__name__, (cls, base), namespace)
-        _TORCH_VARIANTS[cls] = variant
+    namespace = {
+        "__module__": cls.__module__,
+        "__qualname__": cls.__qualname__,
+        "__doc__": cls.__doc__,
+        "_public_class": cls,
+    }
+    variant = type(cls.__name__, (cls, base), namespace)
+    _TORCH_VARIANTS[cls] = variant
     return variant
 
 
@@ -51,14 +52,19 @@ def rebuild(cls: type) -> Any:
     return object.__new__(variant(cls))
 
 
+_OPTIMIZER: list[type] = []  # torch.optim.Optimizer, once torch is imported
+
+
 def is_torch_optimizer(optimizer: Any) -> bool:
-    if sys.modules.get("torch") is None:  # not imported (or blocked)
-        return False
-    try:
-        from torch.optim import Optimizer
-    except ImportError:  # pragma: no cover - a broken torch install
-        return False
-    return isinstance(optimizer, Optimizer)
+    if not _OPTIMIZER:
+        if sys.modules.get("torch") is None:  # not imported (or blocked)
+            return False
+        try:
+            from torch.optim import Optimizer
+        except ImportError:  # pragma: no cover - a broken torch install
+            return False
+        _OPTIMIZER.append(Optimizer)
+    return isinstance(optimizer, _OPTIMIZER[0])
 
 
 # --------------------------------------------------------------------------- updates applied

@@ -137,6 +137,8 @@ def scalar(value: Any) -> Any:
     """``value`` as a Python scalar when it is a numpy scalar, a 0-d numpy array or a 0-d
     tensor (any array type with ``item()``, so torch is never imported here); anything
     else unchanged."""
+    if value.__class__ is float or value.__class__ is int:  # the usual case, first
+        return value
     if isinstance(value, np.generic):
         return value.item()
     ndim = getattr(value, "ndim", None)
@@ -147,6 +149,8 @@ def scalar(value: Any) -> Any:
 
 def is_real(value: Any) -> bool:
     """A real number that is not a bool (numpy scalars included)."""
+    if value.__class__ is float or value.__class__ is int:  # the usual case, first
+        return True
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
@@ -156,7 +160,9 @@ def as_count(name: str | Path, value: Any, *, minimum: int = 1, maximum: int = M
     value = scalar(value)
     if not is_real(value):
         raise ArgumentTypeError(name, value, what)
-    if isinstance(value, numbers.Integral):
+    if value.__class__ is int:  # the usual case, first
+        number = value
+    elif isinstance(value, numbers.Integral):
         number = int(value)
     else:
         as_float = float(value)
@@ -191,19 +197,27 @@ def as_real(
     accepted: str | None = None,
 ) -> float:
     """A finite float inside [low, high] (either end optionally open)."""
-    what = _describe_range(low, high, low_open, high_open) if accepted is None else accepted
     value = scalar(value)
     if not is_real(value):
-        raise ArgumentTypeError(name, value, what)
+        raise ArgumentTypeError(name, value, _accepted(low, high, low_open, high_open, accepted))
     try:
         number = float(value)
     except OverflowError:  # an int beyond float's range
-        raise ArgumentValueError(name, value, what) from None
+        raise ArgumentValueError(
+            name, value, _accepted(low, high, low_open, high_open, accepted)
+        ) from None
     too_low = number <= low if low_open else number < low
     too_high = number >= high if high_open else number > high
     if not math.isfinite(number) or too_low or too_high:
-        raise ArgumentValueError(name, value, what)
+        raise ArgumentValueError(name, value, _accepted(low, high, low_open, high_open, accepted))
     return number
+
+
+def _accepted(
+    low: float, high: float, low_open: bool, high_open: bool, accepted: str | None
+) -> str:
+    """What :func:`as_real` accepts, worded only when a value is refused."""
+    return _describe_range(low, high, low_open, high_open) if accepted is None else accepted
 
 
 def _describe_range(low: float, high: float, low_open: bool, high_open: bool) -> str:
@@ -224,6 +238,8 @@ BOOL = Accepted("True or False", "TRUE or FALSE")
 def as_bool(name: str | Path, value: Any) -> bool:
     """``True`` or ``False`` (numpy bools and 0-d bool arrays included); 0/1 and strings
     are refused."""
+    if value is True or value is False:
+        return value
     value = scalar(value)
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
@@ -232,6 +248,8 @@ def as_bool(name: str | Path, value: Any) -> bool:
 
 def as_choice(name: str | Path, value: Any, choices: Sequence[str]) -> str:
     """One of ``choices`` (strings)."""
+    if value.__class__ is str and value in choices:  # the usual case, first
+        return value
     what = Accepted(" or ".join(repr(c) for c in choices), " or ".join(f'"{c}"' for c in choices))
     if not isinstance(value, str):
         raise ArgumentTypeError(name, value, what)
@@ -270,6 +288,8 @@ def per_group(
     element goes through ``check`` under the path ``(name, i)`` so that a message points
     at the offending element.
     """
+    if value.__class__ is float or value.__class__ is int:  # the usual case, first
+        return (check(name, value),) * (n_groups or 1)
     values = as_sequence(name, value)
     if values is None:
         return (check(name, value),) * (n_groups or 1)
@@ -302,7 +322,7 @@ def param_groups_of(optimizer: Any, name: str = "optimizer") -> list[dict[str, A
     if not groups:
         raise ValueError(f"{name} has no parameter groups: param_groups is empty")
     for i, group in enumerate(groups):
-        if not isinstance(group, Mapping):
+        if group.__class__ is not dict and not isinstance(group, Mapping):
             raise TypeError(f"{name}.param_groups[{i}] must be a dict, got {type(group).__name__}")
         if "lr" not in group:
             raise ValueError(f"{name}.param_groups[{i}] has no 'lr' entry")
@@ -317,7 +337,7 @@ def momentum_key_of(optimizer: Any, groups: list[dict[str, Any]]) -> str | None:
     from its first group. Every group must then carry that entry.
     """
     defaults = getattr(optimizer, "defaults", None)
-    source = defaults if isinstance(defaults, Mapping) else groups[0]
+    source = defaults if defaults.__class__ is dict or isinstance(defaults, Mapping) else groups[0]
     key = "betas" if "betas" in source else "momentum" if "momentum" in source else None
     if key is not None:
         missing = [i for i, group in enumerate(groups) if key not in group]

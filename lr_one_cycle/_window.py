@@ -11,45 +11,46 @@ class ValueWindow:
     """The exact values of consecutive steps of ``schedule``, read a window at a time.
 
     Kept as flat lists of floats (one list per column, whatever the window's length), so
-    that nothing the garbage collector tracks lives per step. Windows start at 16 steps
-    and double up to ``32768 // n_groups``; a fractional position is computed alone.
+    that nothing the garbage collector tracks lives per step: step ``start + k`` holds
+    ``lr[k * n_groups : (k + 1) * n_groups]`` (and the same slice of ``momentum``) for
+    ``start <= start + k < stop`` (``Scheduler.step`` reads them there itself). Windows start at 16
+    steps and double up to ``32768 // n_groups``; a fractional position is computed alone.
     """
 
-    __slots__ = ("_lr", "_momentum", "_n", "_size", "_max", "_start", "_len", "schedule", "last")
+    __slots__ = ("lr", "momentum", "n_groups", "start", "stop", "_next", "_max", "schedule", "last")
 
     def __init__(self, schedule: Schedule) -> None:
         self.schedule = schedule
         #: ``schedule.last_step``, read once: ``step()`` checks it every call.
         self.last = schedule.last_step
-        self._n = schedule.n_groups
-        self._max = max(16, 32768 // self._n)
-        self._size = 16
-        self._start = 0
-        self._len = 0
-        self._lr: list[float] = []
-        self._momentum: list[float] | None = None
+        self.n_groups = schedule.n_groups
+        self._max = max(16, 32768 // self.n_groups)
+        self._next = 16  # the size of the next window
+        self.start = 0
+        self.stop = 0
+        self.lr: list[float] = []
+        self.momentum: list[float] | None = None
 
     def at(self, position: int | float) -> tuple[list[float], list[float] | None]:
         """``(lrs, momentums)`` at a checked position, one value a group (new lists)."""
         if type(position) is not int:
             return self.schedule.at(position)
-        offset = position - self._start
-        if not 0 <= offset < self._len:
+        if not self.start <= position < self.stop:
             self._fill(position)
-            offset = 0
-        n = self._n
+        offset = position - self.start
+        n = self.n_groups
         i = offset * n
-        momentum = self._momentum
-        return self._lr[i : i + n], None if momentum is None else momentum[i : i + n]
+        momentum = self.momentum
+        return self.lr[i : i + n], None if momentum is None else momentum[i : i + n]
 
     def _fill(self, start: int) -> None:
-        stop = start + self._size
+        stop = start + self._next
         last = self.last
         if last is not None:
             stop = min(stop, last + 1)
         lr, momentum = self.schedule.values(np.arange(start, stop, dtype=np.int64), exact=True)
-        self._lr = lr.ravel().tolist()
-        self._momentum = None if momentum is None else momentum.ravel().tolist()
-        self._start = start
-        self._len = stop - start
-        self._size = min(2 * self._size, self._max)
+        self.lr = lr.ravel().tolist()
+        self.momentum = None if momentum is None else momentum.ravel().tolist()
+        self.start = start
+        self.stop = stop
+        self._next = min(2 * self._next, self._max)

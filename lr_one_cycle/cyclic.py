@@ -23,7 +23,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import _validate as v
-from ._settings import setting
+from ._settings import setting, start_cycling
 from .scheduler import Scheduler
 from .schedules import CyclicSchedule
 from .schedules.cyclic import CyclicMode, ScaleMode, scale_fn_name
@@ -70,6 +70,7 @@ class CyclicLR(Scheduler):
     [{'lr': 1.0, 'momentum': 0.8}]
     """
 
+    cycle_momentum: bool  #: whether the momentum (or betas[0]) is cycled
     _state_settings = (
         "base_lrs",
         "max_lrs",
@@ -115,7 +116,8 @@ class CyclicLR(Scheduler):
             max_momentum=max_momentum,
             n_groups_=len(groups),
         )
-        self._start_cycling(
+        start_cycling(
+            self,
             optimizer,
             schedule,
             cycle_momentum=cycle_momentum,

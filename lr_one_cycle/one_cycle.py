@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from . import _validate as v
-from ._settings import setting
+from ._settings import setting, start_cycling
 from .scheduler import Scheduler
 from .schedules import OneCycleSchedule, Retimed, Schedule
 from .schedules.anneal import AnnealStrategy
@@ -69,6 +69,7 @@ class OneCycleLR(Scheduler):
     # torch's OneCycleLR sets initial_lr = max_lr / div_factor in every group (see
     # "initial_lr" in lr_one_cycle.scheduler): what torch's SequentialLR resets to.
     _replaces_initial_lr = True
+    cycle_momentum: bool  #: whether the momentum (or betas[0]) is cycled
     _state_settings = (
         "total_steps",
         "max_lrs",
@@ -115,14 +116,16 @@ class OneCycleLR(Scheduler):
             max_momentum=max_momentum,
             n_groups_=len(groups),
         )
-        self._start_cycling(
+        initial = schedule.initial_lr
+        start_cycling(
+            self,
             optimizer,
             schedule,
             cycle_momentum=cycle_momentum,
             momentums={"base_momentum": base_momentum, "max_momentum": max_momentum},
             last_epoch=last_epoch,
-            base_lrs=schedule.initial_lr,
-            initial_lrs=schedule.initial_lr if v.scalar(last_epoch) == -1 else None,
+            base_lrs=initial,
+            initial_lrs=initial if v.scalar(last_epoch) == -1 else None,
             verbose=verbose,
         )
 

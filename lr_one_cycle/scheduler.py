@@ -82,13 +82,14 @@ from typing import Any, ClassVar
 
 from . import _validate as v
 from ._param_groups import (
+    GroupWriter,
     is_tensor,
     replaced_lr,
+    restore,
     warn_if_lr_replaced,
     write_momentum,
-    write_values,
 )
-from ._settings import _repr_value, cycled_momentum_key, plain, short, start_position
+from ._settings import _repr_value, plain, short
 from ._torch import (
     UpdateRecord,
     is_torch_optimizer,
@@ -131,6 +132,7 @@ class Scheduler:
     _last_lr: list[float]
     _step_count: int
     _updates: UpdateRecord | None
+    _writer: GroupWriter
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         return object.__new__(variant(cls))
@@ -141,12 +143,14 @@ class Scheduler:
 
     def __getstate__(self) -> dict[str, Any]:
         # The update record is a hook of the optimizer: a copy watches its own optimizer.
-        return {k: x for k, x in self.__dict__.items() if k != "_updates"}
+        # The writer holds views of the optimizer's tensors: a copy starts a new one.
+        return {k: x for k, x in self.__dict__.items() if k not in ("_updates", "_writer")}
 
     def __setstate__(self, state: Mapping[str, Any]) -> None:
         self.__dict__.update(state)
         optimizer = state.get("optimizer")
         self._updates = None if optimizer is None else update_record(optimizer)
+        self._writer = GroupWriter(state.get("momentum_key"))
 
     # ------------------------------------------------------------------ set-up
 
@@ -169,7 +173,8 @@ class Scheduler:
         groups = optimizer.param_groups
         v.check_group_count(groups, schedule.n_groups)
         lrs, momentums = schedule.at(position)
-        write_values(groups, lrs, momentum_key, momentums)
+        writer = GroupWriter(momentum_key)
+        writer.write(groups, lrs, momentum_key, momentums)
         if initial_lrs is not None and is_torch_optimizer(optimizer):
             for group, lr in zip(groups, initial_lrs):
                 if self._replaces_initial_lr:
@@ -177,6 +182,7 @@ class Scheduler:
                 else:
                     group.setdefault("initial_lr", lr)
         self.optimizer = optimizer
+        self._writer = writer
         self.verbose = verbose
         self.momentum_key = momentum_key
         self.base_lrs = list(base_lrs)
@@ -187,36 +193,6 @@ class Scheduler:
         self._step_count = 1
         self._updates = update_record(optimizer)
         self._announce(lrs)
-
-    def _start_cycling(
-        self,
-        optimizer: Any,
-        schedule: Schedule,
-        *,
-        cycle_momentum: Any,
-        momentums: Mapping[str, Any],
-        last_epoch: Any,
-        base_lrs: Sequence[float],
-        initial_lrs: Sequence[float] | None = None,
-        verbose: Any = False,
-    ) -> None:
-        """:meth:`_start` for a schedule that can cycle the momentum (1cycle, CyclicLR):
-        ``cycle_momentum`` picks the entry (``momentum``, or ``betas[0]``, whose bound
-        ``< 1`` is checked on the ``momentums`` as given) before anything is written."""
-        cycle = v.as_bool("cycle_momentum", cycle_momentum)
-        key = cycled_momentum_key(optimizer, optimizer.param_groups) if cycle else None
-        v.check_momentums_for(key, **momentums)
-        start = start_position(schedule, last_epoch)
-        self.cycle_momentum = cycle
-        self._start(
-            optimizer,
-            schedule,
-            position=start,
-            momentum_key=key,
-            base_lrs=base_lrs,
-            initial_lrs=initial_lrs,
-            verbose=verbose,
-        )
 
     def _use(self, schedule: Schedule) -> None:
         self._schedule = schedule
@@ -269,47 +245,74 @@ class Scheduler:
         (warnings come before anything is written, so a filter that turns them into
         errors changes nothing either).
         """
-        # The hot path of every training loop: _target() and _apply() inlined, one pass
-        # per check.
+        # The hot path of every training loop: _update_lr(), _apply(), ValueWindow.at()
+        # written out (steps in the window are valid: the end is checked outside it).
         if epoch is None:
             position = self._position
-            # The usual case inline (this is every training step): a position that tools
-            # driving last_epoch have not moved.
-            if position != self.last_epoch:
+            if position != self.last_epoch:  # tools that drive last_epoch moved it
                 position = self._current_position()
             target = position + 1
-            if target > self._end:
-                raise ValueError(self._past_the_end_message())
         else:
             target = self._schedule.check_step(epoch, "epoch")
-        lrs, momentums = self._window.at(target)
+        window = self._window
+        if target.__class__ is int and window.start <= target < window.stop:
+            n = window.n_groups
+            i = (target - window.start) * n
+            lrs = window.lr[i : i + n]
+            momentums = window.momentum
+            if momentums is not None:
+                momentums = momentums[i : i + n]
+            last_epoch = target
+        else:
+            if target > self._end:
+                raise ValueError(self._past_the_end_message())
+            lrs, momentums = window.at(target)
+            last_epoch = math.floor(target)
         groups = self.optimizer.param_groups
-        if len(groups) != len(lrs):
-            v.check_group_count(groups, len(lrs))
         if self._step_count == 1:
+            if len(groups) != len(lrs):
+                v.check_group_count(groups, len(lrs))
             warn_if_no_update_yet(self._updates, self.optimizer)
-        written, i = self._last_lr, 0
-        for group in groups:  # (an index is cheaper than zip() here)
-            if group["lr"] is not written[i]:  # not the float written last: look closer
-                warn_if_lr_replaced(type(self).__name__, groups, self._last_lr)
-                break
-            i += 1
-        write_values(groups, lrs, self.momentum_key, momentums)
+        # Usually each group still holds the very float of _last_lr and the momentum
+        # written last: one loop checks and writes each (write_held's case written out:
+        # a call costs a tenth of a step; the groups written before one found changed
+        # get back what they held). Else write_held; else, in torch's order, the group
+        # count, the values compared (ScheduleOverrideWarning), the write.
+        writer, key, left = self._writer, self.momentum_key, self._last_lr
+        other = writer.momentum
+        old = None if other is None or other.key != key else other.floats
+        done = False  # written
+        if old is not None and momentums is not None and len(left) == len(groups):
+            rest = other.rest  # type: ignore[union-attr]
+            new: list[Any] = momentums if rest is None else []  # betas: (m, beta2)
+            i = 0
+            for group in groups:
+                if group["lr"] is not left[i] or group[key] is not old[i]:
+                    restore(groups, i, "lr", left)
+                    restore(groups, i, key, old)  # type: ignore[arg-type]
+                    break
+                group["lr"] = lrs[i]
+                if rest is None:
+                    group[key] = momentums[i]
+                else:
+                    pair = (momentums[i], rest[i])
+                    group[key] = pair
+                    new.append(pair)
+                i += 1
+            else:
+                other.floats = new  # type: ignore[union-attr]
+                done = True
+        if not done and not writer.write_held(groups, lrs, left, key, momentums):
+            if len(groups) != len(lrs):
+                v.check_group_count(groups, len(lrs))
+            warn_if_lr_replaced(type(self).__name__, groups, left)
+            writer.write(groups, lrs, key, momentums)
         self._position = target
-        self.last_epoch = target if target.__class__ is int else math.floor(target)
+        self.last_epoch = last_epoch
         self._last_lr = lrs
         self._step_count += 1
         if self.verbose:
             self._announce(lrs)
-
-    def _target(self, epoch: int | float | None) -> int | float:
-        """The position a step to ``epoch`` (the next one when None) applies, checked."""
-        if epoch is not None:
-            return self._schedule.check_step(epoch, "epoch")
-        target = self._current_position() + 1
-        if target > self._end:
-            raise ValueError(self._past_the_end_message())
-        return target
 
     def _initial_step(self) -> None:
         """torch's protocol: torch's ``SequentialLR`` calls it on the scheduler that runs
@@ -323,7 +326,12 @@ class Scheduler:
         scheduler it hands over to at a milestone. Applies step ``epoch`` (the next step
         when None) through the one writer, momentum included, without the checks of
         :meth:`step` (a hand-over replaces the previous scheduler's values by design)."""
-        target = self._target(epoch)
+        if epoch is not None:
+            self._apply(self._schedule.check_step(epoch, "epoch"))
+            return
+        target = self._current_position() + 1
+        if target > self._end:
+            raise ValueError(self._past_the_end_message())
         self._apply(target)
 
     def _past_the_end_message(self) -> str:
@@ -342,7 +350,7 @@ class Scheduler:
         groups = self.optimizer.param_groups
         if len(groups) != len(lrs):
             v.check_group_count(groups, len(lrs))
-        write_values(groups, lrs, self.momentum_key, momentums)
+        self._writer.write(groups, lrs, self.momentum_key, momentums)
         self._position = position
         self.last_epoch = position if position.__class__ is int else math.floor(position)
         self._last_lr = lrs
@@ -399,7 +407,7 @@ class Scheduler:
         groups = self.optimizer.param_groups
         v.check_group_count(groups, len(lrs))
         if write:
-            write_values(groups, lrs, self.momentum_key, momentums)
+            self._writer.write(groups, lrs, self.momentum_key, momentums)
         self._adopt(schedule, position, lrs)
         if self.verbose:
             self._announce(lrs)
@@ -414,6 +422,8 @@ class Scheduler:
         self._position = position
         self.last_epoch = math.floor(position)
         self._last_lr = schedule.at(position)[0] if lrs is None else lrs
+        # The lrs to find in the groups at the next step are these, written or not.
+        self._writer.forget()
 
     # ------------------------------------------------------------------ state
 

@@ -394,3 +394,35 @@ def test_plot_values_draws_the_simulation_and_matplotlib_loads_only_then() -> No
         v for _, v in LinearCyclicalScheduler.simulate_values(30, **BASE)
     ]
     assert line.get_label() == "lr"
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    shape=st.sampled_from(["cos", "linear", "monotonic"]),
+    size=st.integers(2, 40),
+    mult=st.sampled_from([1.0, 1.0, 1.1, 1.5, 2.0]),
+    start_mult=st.sampled_from([1.0, 0.9, 1.05]),
+    end_mult=st.sampled_from([1.0, 0.5]),
+    warmup=st.integers(0, 6),
+    first=st.integers(0, 3000),
+    count=st.integers(2, 3000),
+    exact=st.booleans(),
+)
+def test_events_in_order_one_cycle_at_a_time_give_the_bits_of_any_order(
+    shape, size, mult, start_mult, end_mult, warmup, first, count, exact
+):
+    # Sorted events spanning few cycles are computed one cycle at a time, many cycles of
+    # one size through one cycle's values, any other order through per-event gathers:
+    # the same operations in the same order, so the same bits.
+    from lr_one_cycle.schedules import CyclicalSchedule
+
+    warm = 0 if shape == "linear" else warmup
+    schedule = CyclicalSchedule(shape, 0.7, 0.013, size, mult, start_mult, end_mult, warm)
+    events = np.arange(first, first + count)
+    shuffled = np.random.default_rng(count).permutation(events)
+    in_order = schedule.values(events, exact=exact).lr[:, 0]
+    any_order = schedule.values(shuffled, exact=exact).lr[:, 0]
+    np.testing.assert_array_equal(any_order, in_order[shuffled - first])
+    one = np.array([first + count // 2])
+    np.testing.assert_array_equal(schedule.values(one, exact=exact).lr[:, 0],
+                                  in_order[count // 2 : count // 2 + 1])

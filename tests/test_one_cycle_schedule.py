@@ -204,3 +204,76 @@ def test_bad_core_arguments_are_refused_with_a_message_naming_them(kwargs, error
     with pytest.raises(error) as caught:
         one_cycle_schedule(np.arange(3), **args)
     assert str(caught.value) == message
+
+
+# --------------------------------------------------------------------------- evaluation order
+
+
+@pytest.mark.parametrize("name", CASES)
+@pytest.mark.parametrize("exact", [False, True])
+def test_steps_in_any_order_give_the_bits_of_sorted_steps(name: str, exact: bool) -> None:
+    # Sorted steps are computed a phase at a time in place, any other order through a
+    # gather: the same operations in the same order, so the same bits.
+    schedule = OneCycleSchedule(**CASES[name])
+    steps = np.arange(schedule.total_steps + 1)
+    shuffled = np.random.default_rng(0).permutation(steps)
+    lr, momentum = schedule.values(steps, exact=exact)
+    lr_s, momentum_s = schedule.values(shuffled, exact=exact)
+    assert lr_s.tolist() == lr[shuffled].tolist()
+    assert momentum_s.tolist() == momentum[shuffled].tolist()
+    descending = steps[::-1]
+    assert schedule.values(descending, exact=exact).lr.tolist() == lr[::-1].tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    total=st.integers(1, 400),
+    pct=st.floats(0.0, 1.0),
+    three=st.booleans(),
+    linear=st.booleans(),
+    groups=st.integers(1, 3),
+    fraction=st.floats(0.0, 1.0),
+)
+def test_at_is_the_exact_array_path_on_python_floats(total, pct, three, linear, groups, fraction):
+    try:
+        schedule = OneCycleSchedule(
+            max_lr=[0.1 * (g + 1) for g in range(groups)], total_steps=total, pct_start=pct,
+            three_phase=three, anneal_strategy="linear" if linear else "cos",
+        )
+    except ValueError:  # settings torch refuses too (a phase of negative length)
+        return
+    lr, momentum = schedule.values(np.arange(total + 1), exact=True)
+    for k in range(total + 1):
+        assert schedule.at(k) == (lr[k].tolist(), momentum[k].tolist())
+    position = fraction * total  # fractional positions (elastic resume) too
+    out = schedule._evaluate(np.array([position]), True)
+    assert schedule.at(position) == (out.lr[0].tolist(), out.momentum[0].tolist())
+
+
+def test_schedules_only_read_the_steps_they_are_given() -> None:
+    # int64 steps are not copied before evaluation: no family may write into them.
+    from lr_one_cycle.schedules import (
+        CyclicalSchedule,
+        CyclicSchedule,
+        RampSchedule,
+        WarmRestartsSchedule,
+        join_schedules,
+    )
+
+    schedules = [
+        OneCycleSchedule(max_lr=[0.1, 0.2], total_steps=1000, three_phase=True),
+        CyclicalSchedule("cos", 1.0, 0.1, 10, 1.5, 0.9, 0.8, 3),
+        CyclicSchedule(base_lr=0.001, max_lr=0.01, step_size_up=7),
+        RampSchedule(start=0.0, end=1.0, steps=1500),
+        WarmRestartsSchedule(base_lr=0.1, T_0=10, T_mult=2, warmup_steps=2),
+        OneCycleSchedule(max_lr=0.1, total_steps=300).resumed(100, total_steps=1500)[0],
+        join_schedules(
+            [RampSchedule(start=0.0, end=0.1, steps=10), OneCycleSchedule(0.1, 990)], [10]
+        ),
+    ]
+    for schedule in schedules:
+        for exact in (False, True):
+            steps = np.arange(1000, dtype=np.int64)[::-1].copy()
+            steps.flags.writeable = False  # writing raises
+            schedule.values(steps, exact=exact)
+            assert steps.tolist() == list(range(999, -1, -1))

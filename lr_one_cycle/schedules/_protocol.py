@@ -107,6 +107,7 @@ import copy
 import math
 import sys
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -174,10 +175,11 @@ class Schedule(ABC):
         wrong kind, naming them.
         """
         exact = v.as_bool("exact", exact)
-        checked = self.check_steps(steps)
-        array = np.asarray(checked)
-        flat = array.reshape(-1)
-        out = self._evaluate(flat, exact)
+        return self._values(np.asarray(self.check_steps(steps)), exact)
+
+    def _values(self, array: npt.NDArray[Any], exact: bool) -> Values:
+        """:meth:`values` at an array of checked steps."""
+        out = self._evaluate(array.reshape(-1), exact)
         shape = (*array.shape, self.n_groups)
         momentum = None if out.momentum is None else out.momentum.reshape(shape)
         return Values(out.lr.reshape(shape), momentum)
@@ -195,7 +197,7 @@ class Schedule(ABC):
             if per_group:
                 return np.array(lrs), None if momentums is None else np.array(momentums)
             return lrs[0], None if momentums is None else momentums[0]
-        lr, momentum = self.values(checked, exact=exact)
+        lr, momentum = self._values(checked, v.as_bool("exact", exact))
         if per_group:
             return lr, momentum
         return lr[..., 0], None if momentum is None else momentum[..., 0]
@@ -286,14 +288,8 @@ class Schedule(ABC):
         value = v.scalar(steps)
         if v.is_real(value):
             return self.check_step(value)
-        array = steps_array(name, value, fractional=self.fractional)
-        last = self.last_step
-        if last is not None and array.size and array.max() > last:
-            raise ValueError(
-                f"{name} must be in 0..{last} ({self.range_note()}), got values from "
-                f"{array.min():g} to {array.max():g}"
-            )
-        return array
+        return steps_array(name, value, fractional=self.fractional, last=self.last_step,
+                           note=self.range_note)
 
 
 class TorchEvaluator:
@@ -377,9 +373,20 @@ def is_tensor(value: Any) -> bool:
     return torch is not None and isinstance(value, torch.Tensor)
 
 
-def steps_array(name: str, values: Any, *, fractional: bool = False) -> npt.NDArray[Any]:
-    """``values`` as an array of steps >= 0: int64 (whole numbers; whole floats accepted)
-    or, when ``fractional``, float64. Refuses strings, bools and non-numeric arrays."""
+def steps_array(
+    name: str,
+    values: Any,
+    *,
+    fractional: bool = False,
+    last: int | None = None,
+    note: Callable[[], str] | None = None,
+) -> npt.NDArray[Any]:
+    """``values`` as an array of steps in ``0 .. last`` (``last`` None: any step >= 0):
+    int64 (whole numbers; whole floats accepted) or, when ``fractional``, float64.
+    Refuses strings, bools and non-numeric arrays; ``note()`` says what sets ``last``.
+
+    An int64 array (float64 when ``fractional``) comes back as it is, not copied:
+    schedules only read their steps."""
     kind = (
         "a number or an array of numbers" if fractional else ("an integer or an array of integers")
     )
@@ -388,12 +395,21 @@ def steps_array(name: str, values: Any, *, fractional: bool = False) -> npt.NDAr
     array = np.asarray(values)
     if array.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be {kind}, got an array of {array.dtype}")
-    if array.size and not np.all(np.isfinite(array)):
-        raise ValueError(f"{name} must be finite numbers >= 0")
-    if not fractional and array.dtype.kind == "f" and not np.all(array == np.floor(array)):
-        raise ValueError(f"{name} must be whole numbers; got non-integer values")
-    if array.size and array.min() < 0:
-        raise ValueError(f"{name} must be >= 0, got values down to {array.min():g}")
-    if array.size and array.max() > v.MAX_COUNT:
-        raise ValueError(f"{name} must be <= {v.MAX_COUNT} (2**53), got {array.max():g}")
-    return array.astype(np.float64 if fractional else np.int64)
+    if not array.size:
+        return array.astype(np.float64 if fractional else np.int64)
+    low, high = array.min(), array.max()
+    if array.dtype.kind == "f":
+        if not (math.isfinite(low) and math.isfinite(high)):  # NaN propagates to both
+            raise ValueError(f"{name} must be finite numbers >= 0")
+        if not fractional and not np.all(array == np.floor(array)):
+            raise ValueError(f"{name} must be whole numbers; got non-integer values")
+    if low < 0:
+        raise ValueError(f"{name} must be >= 0, got values down to {low:g}")
+    if high > v.MAX_COUNT:
+        raise ValueError(f"{name} must be <= {v.MAX_COUNT} (2**53), got {high:g}")
+    if last is not None and high > last:
+        raise ValueError(
+            f"{name} must be in 0..{last} ({note() if note else f'last step {last}'}), "
+            f"got values from {low:g} to {high:g}"
+        )
+    return array.astype(np.float64 if fractional else np.int64, copy=False)

@@ -40,6 +40,23 @@ def elementwise(function: Callable[..., float], *arrays: FloatArray) -> FloatArr
     return out.reshape(shaped[0].shape)
 
 
+#: Elements converted at a time by the exact paths: bounds their temporary memory.
+CHUNK = 1 << 16
+
+
+def cos_in_place(angle: FloatArray, exact: bool) -> FloatArray:
+    """Replace every element of the 1-d array ``angle`` by its cosine, and return it:
+    ``math.cos`` with ``exact`` (chunk by chunk, through a memoryview: no list of the
+    whole array), else ``numpy.cos``."""
+    if not exact:
+        return np.cos(angle, out=angle)
+    function = math.cos
+    for start in range(0, angle.size, CHUNK):
+        part = angle[start : start + CHUNK]
+        part[...] = np.fromiter(map(function, part.data), np.float64, part.size)
+    return angle
+
+
 def cos(angle: FloatArray, exact: bool) -> FloatArray:
     """``cos`` of every element: ``math.cos`` with ``exact``, else ``numpy.cos``."""
     return elementwise(math.cos, angle) if exact else np.cos(angle)
@@ -57,6 +74,16 @@ def anneal_coefficients(start: float, end: float, strategy: AnnealStrategy) -> t
     if strategy == "cos":
         return end, (start - end) / 2.0
     return start, end - start
+
+
+def coefficient_columns(
+    start: list[float], end: list[float], strategy: AnnealStrategy
+) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """:func:`anneal_coefficients` of each pair ``(start[i], end[i])``, as the column of
+    every ``c0`` and the column of every ``c1``."""
+    if strategy == "cos":
+        return tuple(end), tuple([(a - b) / 2.0 for a, b in zip(start, end)])
+    return tuple(start), tuple([b - a for a, b in zip(start, end)])
 
 
 def anneal_shape(pct: FloatArray, strategy: AnnealStrategy, *, exact: bool = False) -> FloatArray:

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .. import _validate as v
+from ._cycle_runs import in_runs
 from ._protocol import (
     FloatArray,
     IntArray,
@@ -41,7 +42,7 @@ from ._protocol import (
     Values,
     evaluate,
 )
-from .anneal import elementwise, sequential_products
+from .anneal import cos_in_place, elementwise, sequential_products
 
 CyclicalShape = Literal["cos", "linear", "monotonic"]
 CYCLICAL_SHAPES: tuple[CyclicalShape, ...] = ("cos", "linear", "monotonic")
@@ -91,7 +92,7 @@ class CyclicalSchedule(Schedule):
         return 1
 
     def _evaluate(self, steps: npt.NDArray[Any], exact: bool) -> Values:
-        return Values(cyclical_values(steps.astype(np.int64), self, exact=exact)[:, None], None)
+        return Values(cyclical_values(np.asarray(steps, "i8"), self, exact=exact)[:, None], None)
 
     @property
     def period(self) -> int | None:
@@ -188,7 +189,7 @@ def _one_minus_cos(at: CyclePositions, exact: bool) -> FloatArray:
     used = np.flatnonzero(hit)
     lengths = at.sizes[used] + 1  # e runs over 0..C (e == C only with a warm-up)
     if lengths.sum() >= progress.size:
-        return 1 - elementwise(math.cos, np.pi * progress)
+        return 1 - cos_in_place(np.pi * progress, True)
     offsets = np.cumsum(lengths) - lengths
     grid = np.concatenate([np.arange(n) / (n - 1) for n in lengths.tolist()])
     table = 1 - elementwise(math.cos, np.pi * grid)
@@ -225,8 +226,8 @@ def cyclical_values(
 
     Shape: that of ``events`` (1-d).
     """
-    if not events.size:
-        return np.zeros(0)
+    if (runs := in_runs(events, settings, exact)) is not None:  # no events, or by runs
+        return runs
     at = cycle_positions(events, settings)
     e, size, warm = at.local, at.sizes[at.listed], at.warmups[at.listed]
     s, s_next, end = _cycle_values(at.cycle, e < size, settings)

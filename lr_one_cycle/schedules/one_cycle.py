@@ -10,6 +10,7 @@ between ``initial_lr = max_lr / div_factor``, ``max_lr`` and
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import InitVar, dataclass, field
 from typing import Any
@@ -19,7 +20,13 @@ import numpy.typing as npt
 
 from .. import _validate as v
 from ._protocol import FloatArray, Schedule, Steps, TorchEvaluator, Values, evaluate
-from .anneal import ANNEAL_STRATEGIES, AnnealStrategy, anneal_coefficients, anneal_shape
+from .anneal import (
+    ANNEAL_STRATEGIES,
+    AnnealStrategy,
+    anneal_shape,
+    coefficient_columns,
+    cos_in_place,
+)
 from .resume import retime
 
 
@@ -106,6 +113,16 @@ def phase_positions(
     return phase, pct
 
 
+#: Per phase: the lr's c0 and c1, then the momentum's, one float per group each.
+Coefficients = tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...], tuple[float, ...]]
+
+
+def _table(coefficients: tuple[Coefficients, ...], first: int) -> tuple[FloatArray, FloatArray]:
+    c0 = np.array([phase[first] for phase in coefficients], dtype=np.float64)
+    c1 = np.array([phase[first + 1] for phase in coefficients], dtype=np.float64)
+    return c0, c1
+
+
 @dataclass(frozen=True)
 class OneCycleSchedule(Schedule):
     """Checked 1cycle settings, for one or more parameter groups, and their curve.
@@ -129,10 +146,10 @@ class OneCycleSchedule(Schedule):
     base_momentum: Any = 0.85
     max_momentum: Any = 0.95
     n_groups_: InitVar[int | None] = None
-    # Derived in __post_init__: phase ends and, per phase and group, (c0, c1) tables.
+    # Derived in __post_init__: phase ends and, per phase, each group's (c0, c1) of the
+    # lr and of the momentum, as Python floats (numpy tables of them: _lr, _momentum).
     _phase_ends: tuple[float, ...] = field(init=False, repr=False, compare=False)
-    _lr: tuple[FloatArray, FloatArray] = field(init=False, repr=False, compare=False)
-    _momentum: tuple[FloatArray, FloatArray] = field(init=False, repr=False, compare=False)
+    _coefficients: tuple[Coefficients, ...] = field(init=False, repr=False, compare=False)
 
     #: Step ``T - 1`` is the last update; step ``T`` holds its value (elastic resume).
     final_offset = 1
@@ -173,18 +190,23 @@ class OneCycleSchedule(Schedule):
         else:
             lr = [(initial, peak), (peak, minimum)]
             mom = [(high, low), (low, high)]
-
-        def table(pairs: list[tuple[list[float], list[float]]]) -> tuple[FloatArray, FloatArray]:
-            coefficients = [
-                [anneal_coefficients(a, b, self.anneal_strategy) for a, b in zip(*pair)]
-                for pair in pairs
-            ]
-            array = np.array(coefficients, dtype=np.float64)  # [phase][group][c0, c1]
-            return array[:, :, 0], array[:, :, 1]
-
+        strategy = self.anneal_strategy
+        coefficients = tuple(
+            (*coefficient_columns(*lr_pair, strategy), *coefficient_columns(*m_pair, strategy))
+            for lr_pair, m_pair in zip(lr, mom)
+        )
         object.__setattr__(self, "_phase_ends", ends)
-        object.__setattr__(self, "_lr", table(lr))
-        object.__setattr__(self, "_momentum", table(mom))
+        object.__setattr__(self, "_coefficients", coefficients)
+
+    @functools.cached_property
+    def _lr(self) -> tuple[FloatArray, FloatArray]:
+        """The lr's (c0, c1) as arrays ``[phase, group]``."""
+        return _table(self._coefficients, 0)
+
+    @functools.cached_property
+    def _momentum(self) -> tuple[FloatArray, FloatArray]:
+        """The momentum's (c0, c1) as arrays ``[phase, group]``."""
+        return _table(self._coefficients, 2)
 
     @property
     def n_groups(self) -> int:
@@ -206,11 +228,75 @@ class OneCycleSchedule(Schedule):
     def range_note(self) -> str:
         return f"total_steps={self.total_steps}"
 
+    def at(self, step: int | float) -> tuple[list[float], list[float] | None]:
+        """The exact values at one (checked) step: :meth:`_evaluate`'s operations in
+        its order, on Python floats (the same IEEE operations, so the same bits)."""
+        ends = self._phase_ends
+        s = float(min(step, self.total_steps - 1))
+        phase, start = 0, 0.0
+        while phase < len(ends) - 1 and s > ends[phase]:
+            start = ends[phase]
+            phase += 1
+        span = ends[phase] - start
+        pct = (s - start) / span if span != 0 else 1.0
+        x = math.cos(math.pi * pct) + 1 if self.anneal_strategy == "cos" else pct
+        lr0, lr1, m0, m1 = self._coefficients[phase]
+        return [a + b * x for a, b in zip(lr0, lr1)], [a + b * x for a, b in zip(m0, m1)]
+
     def _evaluate(self, steps: npt.NDArray[Any], exact: bool) -> Values:
-        phase, pct = phase_positions(steps, self._phase_ends, self.total_steps)
-        x = anneal_shape(pct, self.anneal_strategy, exact=exact)[:, None]
-        (lr0, lr1), (m0, m1) = self._lr, self._momentum
-        return Values(lr0[phase] + lr1[phase] * x, m0[phase] + m1[phase] * x)
+        """Sorted steps (windows, tables, plots: the usual case) phase by phase, each
+        phase a slice computed in place in the output arrays (the memory of the output
+        and, with several groups, one column); any other order through
+        :func:`phase_positions`."""
+        n = steps.size
+        if n > 1 and not bool(np.all(steps[1:] >= steps[:-1])):
+            phase, pct = phase_positions(steps, self._phase_ends, self.total_steps)
+            x = anneal_shape(pct, self.anneal_strategy, exact=exact)[:, None]
+            (lr0, lr1), (m0, m1) = self._lr, self._momentum
+            return Values(lr0[phase] + lr1[phase] * x, m0[phase] + m1[phase] * x)
+        groups = self.n_groups
+        lr, momentum = np.empty((n, groups)), np.empty((n, groups))
+        top = self.total_steps - 1
+        low, start = 0, 0.0
+        for k, end in enumerate(self._phase_ends):
+            # The first phase whose end a position does not pass; past T - 1 it is T - 1.
+            high = n if end >= top else int(np.searchsorted(steps, end, side="right"))
+            if high > low:
+                x = lr[low:high, 0] if groups == 1 else np.empty(high - low)
+                x[...] = steps[low:high]
+                if steps[high - 1] > top:
+                    np.minimum(x, top, out=x)
+                span = end - start
+                if span != 0:
+                    x -= start
+                    x /= span
+                else:  # a phase of no length counts as completed
+                    x.fill(1.0)
+                if self.anneal_strategy == "cos":
+                    x *= math.pi
+                    cos_in_place(x, exact)
+                    x += 1
+                self._combine(k, x, lr[low:high], momentum[low:high])
+            low, start = high, end
+            if low == n:
+                break
+        return Values(lr, momentum)
+
+    def _combine(self, phase: int, x: FloatArray, lr: FloatArray, momentum: FloatArray) -> None:
+        """``c0 + c1 * x`` of every group, into ``lr`` and ``momentum`` (with one group,
+        ``x`` is the lr's column: the momentum is computed first)."""
+        lr0, lr1, m0, m1 = self._coefficients[phase]
+        if len(lr0) == 1:
+            np.multiply(x, m1[0], out=momentum[:, 0])
+            momentum += m0[0]
+            x *= lr1[0]
+            x += lr0[0]
+            return
+        column = x[:, None]
+        np.multiply(column, np.asarray(m1), out=momentum)
+        momentum += np.asarray(m0)
+        np.multiply(column, np.asarray(lr1), out=lr)
+        lr += np.asarray(lr0)
 
     def resumed(self, step: int | float, **changes: Any) -> tuple[Schedule, int | float]:
         """Continue from ``step`` as a run of ``total_steps`` steps in all (elastic
