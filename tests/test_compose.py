@@ -117,6 +117,25 @@ def test_array_path_is_the_scalar_path_in_any_order(join_case, random) -> None:
     np.testing.assert_allclose(fast, values.lr, rtol=1e-13, atol=1e-300)
 
 
+@pytest.mark.parametrize("groups", [1, 3])
+@pytest.mark.parametrize("exact", [False, True])
+def test_a_long_join_computed_in_blocks_is_bitwise_its_parts_in_one_call(groups, exact) -> None:
+    """Sorted steps are evaluated a block at a time (compose._BLOCK); parts spanning many
+    blocks, and boundaries inside a block, give the bits of one call per part."""
+    block = max(1024, compose_module._BLOCK // groups)
+    spans = [block // 3, 2 * block + 17, 3 * block + 5]
+    parts = [part(kind, span, groups, 7) for kind, span in zip(["ramp", "one_cycle", "cyclic"], spans)]
+    boundaries = np.cumsum(spans[:-1]).tolist()
+    joined = join_schedules(parts, boundaries)
+    steps = np.arange(sum(spans))
+    got = joined.values(steps, exact=exact)
+    starts = [0, *boundaries]
+    whole = [p.values(np.arange(span), exact=exact) for p, span in zip(parts, spans)]
+    assert got.lr.tolist() == np.concatenate([w.lr for w in whole]).tolist()
+    assert got.momentum[starts[1]:].tolist() == np.concatenate([w.momentum for w in whole[1:]]).tolist()
+    assert got.momentum[: starts[1]].tolist() == [whole[1].momentum[0].tolist()] * spans[0]
+
+
 def test_a_part_without_momentum_holds_the_one_in_force_when_it_starts() -> None:
     first = OneCycleSchedule(max_lr=0.1, total_steps=10)
     second = CyclicSchedule(base_lr=0.01, max_lr=0.1, step_size_up=3, base_momentum=0.7)
