@@ -191,7 +191,7 @@ SPECIFIC_OPTIONS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
         "steps in the first cycle, default the total steps",
     ),
     ("--cycle-mult", "cycle_mult", {"type": number}, "cycle growth factor"),
-    ("--decay", "decay", {"type": number}, "amplitude decay at each restart"),
+    ("--decay", "decay", {"type": number}, "amplitude decay at each restart, in (0, 1]"),
     ("--base-lr", "base_lr", {"type": number}, "the cycle's lower lr (required)"),
     ("--step-size-up", "step_size_up", {"type": number}, "steps from base lr up to max lr"),
     ("--step-size-down", "step_size_down", {"type": number}, "steps back down"),

@@ -25,7 +25,7 @@ class CosineAnnealingWarmRestarts(Scheduler):
     Extensions, off by default:
 
     - ``T_mult`` may be any real >= 1 (torch wants an integer);
-    - ``decay``: cycle ``i`` peaks at ``eta_min + (base_lr - eta_min) * decay**i``;
+    - ``decay`` in (0, 1]: cycle ``i`` peaks at ``eta_min + (base_lr - eta_min) * decay**i``;
     - ``warmup_steps``: every cycle starts with a linear ramp from ``eta_min`` to its
       peak over that many steps (fewer than ``T_0``).
 

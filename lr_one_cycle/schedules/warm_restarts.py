@@ -67,7 +67,8 @@ class WarmRestartsSchedule(Schedule):
             # A whole T_mult stays an integer so that cycle bounds are exact, as in torch.
             "T_mult": int(mult) if mult.is_integer() else mult,
             "eta_min": v.as_real("eta_min", self.eta_min),
-            "decay": v.as_real("decay", self.decay, low=0.0, low_open=True),
+            # decay > 1 would grow every peak without bound (an inf lr after enough cycles).
+            "decay": v.as_real("decay", self.decay, low=0.0, low_open=True, high=1.0),
             "warmup_steps": warmup,
         }
         for key, value in checked.items():
@@ -286,7 +287,7 @@ def warm_restarts_schedule(
         base_lr: the lr each cycle starts from (one value, or one per group).
         T_0: the first cycle's length; T_mult: growth of each next cycle (any real >= 1,
             torch takes integers); eta_min: the lowest lr; decay: each cycle's amplitude
-            relative to the one before; warmup_steps: a linear ramp at every restart.
+            relative to the one before, in (0, 1]; warmup_steps: a linear ramp at every restart.
         exact: arrays bitwise equal to torch (``math.cos`` per element).
 
     Returns:

@@ -23,7 +23,7 @@
 #' @param T_mult Growth of the cycle length after each restart (a real >= 1).
 #' @param eta_min The lowest learning rate.
 #' @param last_epoch `-1` to start, or the step to resume at (see Resuming).
-#' @param decay Each cycle peaks `decay` times lower than the one before.
+#' @param decay In (0, 1]: each cycle peaks `decay` times lower than the one before.
 #' @param warmup_steps Every cycle starts with a linear ramp of that many steps.
 #' @param base_lr The learning rate each cycle starts from: one value or one per
 #'   group. `NULL`: each group's `initial_lr` when it has one, else its `lr` (only
