@@ -266,7 +266,7 @@ class SequentialLR(_Sequence):
         are the run's, and this sequence's must be them or the run's before a
         ``resume_with``."""
         saved = state["milestones"]
-        initial = state.get("initial_milestones", saved)
+        initial = self._saved_initial_milestones(state)
         here = self._initial_milestones
         if not any(isinstance(m, (list, tuple)) and list(m) == here for m in (saved, initial)):
             v.refuse_other_schedule([f"milestones (saved {saved!r}, here {here!r})"])
@@ -282,9 +282,28 @@ class SequentialLR(_Sequence):
         """Restore the saved run (its parts included) and re-apply its step. The parts
         and milestones must be this sequence's (see :meth:`_restored`); anything else is
         refused with a message naming what differs, and nothing changes."""
+        state = v.check_saved_state(state_dict, self._required_state(), type(self).__name__)
+        initial = self._saved_initial_milestones(state)  # checked before anything loads
         super().load_state_dict(state_dict)
-        if isinstance(state_dict.get("initial_milestones"), list):
-            self._initial_milestones = list(state_dict["initial_milestones"])
+        self._initial_milestones = initial
+
+    @staticmethod
+    def _saved_initial_milestones(state: Mapping[str, Any]) -> list[int]:
+        """The milestones the saved run started with (before any ``resume_with``):
+        increasing positive integers, as many as ``state_dict['milestones']``."""
+        saved = state["milestones"]
+        initial = state.get("initial_milestones", saved)
+        name = "state_dict['initial_milestones']"
+        count = len(saved) if isinstance(saved, (list, tuple)) else None
+        accepted = f"a list of {count} increasing milestones, like state_dict['milestones']"
+        if not isinstance(initial, (list, tuple)):
+            raise v.ArgumentTypeError(name, initial, accepted)
+        if count is not None and len(initial) != count:
+            raise v.ArgumentValueError(name, initial, accepted)
+        checked = [v.as_count(f"{name}[{i}]", m) for i, m in enumerate(initial)]
+        if any(b <= a for a, b in zip(checked, checked[1:])):
+            raise v.ArgumentValueError(name, initial, "increasing milestones")
+        return checked
 
     def _repr_fields(self) -> dict[str, Any]:
         return {

@@ -196,6 +196,15 @@ class CosineAnnealingWarmRestarts(Scheduler):
     def _required_state(self) -> tuple[str, ...]:
         return ("last_epoch", "position", "base_lrs", *self._state_settings)
 
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Restore the saved position, base lrs and ``last_epoch`` (which, as in torch's
+        class, counts apart from the position), and re-apply the values; anything else
+        is refused with a message naming what differs, and nothing changes."""
+        state = v.check_saved_state(state_dict, self._required_state(), type(self).__name__)
+        count = v.as_count("state_dict['last_epoch']", state["last_epoch"], minimum=-1)
+        super().load_state_dict(state_dict)
+        self.last_epoch = count
+
     def _restored(self, state: Mapping[str, Any]) -> tuple[Schedule, int | float]:
         """Settings must match; the position and base lrs are the saved ones."""
         v.refuse_other_schedule(v.settings_differences(state, self._settings_state()))

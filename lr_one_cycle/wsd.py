@@ -212,11 +212,16 @@ class WarmupStableDecayLR(Scheduler):
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore the saved run (see :meth:`_restored`) and re-apply its step; anything
         else is refused with a message naming what differs, and nothing changes."""
-        super().load_state_dict(state_dict)
-        self._initial_lengths = (
-            int(state_dict.get("initial_stable_steps", self.stable_steps)),
-            int(state_dict.get("initial_decay_steps", self.decay_steps)),
+        # Checked before anything loads, so that a bad entry leaves everything as it was.
+        state = v.check_saved_state(state_dict, self._required_state(), type(self).__name__)
+        stable, decay = (
+            v.as_count(
+                f"state_dict['initial_{key}']", state.get(f"initial_{key}", state[key]), minimum=0
+            )
+            for key in ("stable_steps", "decay_steps")
         )
+        super().load_state_dict(state_dict)
+        self._initial_lengths = (stable, decay)
 
     def _repr_fields(self) -> dict[str, Any]:
         return {

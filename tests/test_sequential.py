@@ -334,6 +334,32 @@ def test_bad_joins_are_refused_before_anything_is_written(case) -> None:
     assert [p.state_dict() for p in schedulers if hasattr(p, "resume_with")] == states
 
 
+@pytest.mark.parametrize(
+    ("initial", "error", "message"),
+    [
+        ("garbage", TypeError, "state_dict['initial_milestones'] must be a list of 1 increasing "
+         "milestones, like state_dict['milestones'], got 'garbage' of type str"),
+        ([-3], ValueError, "state_dict['initial_milestones'][0] must be a positive integer, got -3"),
+        ([4, 8], ValueError, "state_dict['initial_milestones'] must be a list of 1 increasing "
+         "milestones, like state_dict['milestones'], got [4, 8]"),
+    ],
+)
+def test_bad_initial_milestones_in_a_state_are_refused_and_change_nothing(initial, error, message):
+    _, source = make_optimizer("SGD")
+    state = fixed_sequence(source).state_dict() | {"initial_milestones": initial}
+    _, opt = make_optimizer("SGD")
+    sequence = fixed_sequence(opt)
+    sequence.step()
+    before, kept = group_snapshot(opt), sequence.state_dict()
+    with pytest.raises(error) as caught:
+        sequence.load_state_dict(state)
+    assert str(caught.value) == message
+    assert_groups_equal(before, opt)
+    assert sequence.state_dict() == kept
+    # A genuine state still loads afterwards.
+    sequence.load_state_dict(fixed_sequence(source).state_dict())
+
+
 def test_a_state_of_another_sequence_is_refused_naming_what_differs() -> None:
     _, opt = make_optimizer("SGD")
     state = fixed_sequence(opt).state_dict()

@@ -237,6 +237,21 @@ def test_last_epoch_resumes_at_that_step_from_initial_lr() -> None:
     assert lrs_of(opt) == stepped(CosineAnnealingWarmRestarts, [None] * 12, T_0=5, T_mult=2)[-1]
 
 
+def test_load_state_dict_restores_last_epoch_apart_from_the_position_and_checks_it() -> None:
+    source = CosineAnnealingWarmRestarts(optimizer(), T_0=5)
+    source.step(2.5)  # the position moves to 2.5 ...
+    source.last_epoch = 10  # as tools do (ignite's wrapper): it counts apart from the position
+    state = source.state_dict()
+    scheduler = CosineAnnealingWarmRestarts(optimizer(), T_0=5)
+    scheduler.load_state_dict(state)
+    assert (scheduler.last_epoch, scheduler.position) == (source.last_epoch, source.position)
+    for bad, error in [("garbage", TypeError), (-7, ValueError), (1.5, ValueError), (None, TypeError)]:
+        kept = scheduler.state_dict()
+        with pytest.raises(error, match=r"^state_dict\['last_epoch'\] must be an integer >= -1"):
+            scheduler.load_state_dict(state | {"last_epoch": bad})
+        assert scheduler.state_dict() == kept
+
+
 def test_load_state_dict_refuses_another_schedule() -> None:
     scheduler = CosineAnnealingWarmRestarts(optimizer(), T_0=5)
     state = CosineAnnealingWarmRestarts(optimizer(), T_0=6, decay=0.5).state_dict()

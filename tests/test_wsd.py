@@ -143,6 +143,34 @@ def test_a_state_of_another_schedule_is_refused_naming_what_differs() -> None:
     assert_groups_equal(before, opt2)
 
 
+@pytest.mark.parametrize(
+    ("key", "value", "error", "message"),
+    [
+        ("initial_decay_steps", "zz", TypeError,
+         "state_dict['initial_decay_steps'] must be an integer >= 0, got 'zz' of type str"),
+        ("initial_stable_steps", -7, ValueError,
+         "state_dict['initial_stable_steps'] must be an integer >= 0, got -7"),
+        ("initial_decay_steps", 1.5, ValueError,
+         "state_dict['initial_decay_steps'] must be an integer >= 0, got 1.5"),
+    ],
+)
+def test_a_bad_initial_length_in_a_state_is_refused_before_anything_loads(key, value, error, message):
+    _, source = make_optimizer("SGD", 2)
+    saved = WarmupStableDecayLR(source, **KWARGS)
+    for _ in range(5):
+        saved.step()
+    state = saved.state_dict() | {key: value}
+    _, opt = make_optimizer("SGD", 2)
+    scheduler = WarmupStableDecayLR(opt, **KWARGS)
+    scheduler.step()
+    before, kept = group_snapshot(opt), scheduler.state_dict()
+    with pytest.raises(error) as caught:
+        scheduler.load_state_dict(state)
+    assert str(caught.value) == message
+    assert_groups_equal(before, opt)
+    assert scheduler.state_dict() == kept
+
+
 def test_refused_resumes_change_nothing() -> None:
     _, opt = make_optimizer("SGD", 2)
     scheduler = WarmupStableDecayLR(opt, **KWARGS)
