@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _validate as v
 from .schedules import Schedule
 
 
@@ -46,8 +47,8 @@ class ValueWindow:
     def _fill(self, start: int) -> None:
         stop = start + self._next
         last = self.last
-        if last is not None:
-            stop = min(stop, last + 1)
+        # Steps beyond 2**53 are refused (as check_step refuses them): never list one.
+        stop = min(stop, (v.MAX_COUNT if last is None else last) + 1)
         lr, momentum = self.schedule.values(np.arange(start, stop, dtype=np.int64), exact=True)
         self.lr = lr.ravel().tolist()
         self.momentum = None if momentum is None else momentum.ravel().tolist()

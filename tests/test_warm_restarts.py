@@ -331,3 +331,31 @@ def test_bad_step_epoch_leaves_the_scheduler_where_it_was(
         scheduler.step(epoch)
     assert str(raised.value) == message
     assert (scheduler.last_epoch, lrs_of(opt)) == (1, before)
+
+
+@pytest.mark.parametrize("epoch", [2**64, 10**20, 1e300, 2**53 + 1, np.uint64(2**64 - 1)])
+def test_an_epoch_past_2_to_the_53_is_refused_naming_it_and_changes_nothing(epoch) -> None:
+    opt = optimizer()
+    scheduler = CosineAnnealingWarmRestarts(opt, T_0=3)
+    scheduler.step()
+    kept, lrs = scheduler.state_dict(), lrs_of(opt)
+    with pytest.raises(ValueError, match=r"^epoch must be a number in \[0, 9007199254740992\] \(2\*\*53\)"):
+        scheduler.step(epoch)
+    assert scheduler.state_dict() == kept and lrs_of(opt) == lrs
+    # The pure function refuses such a step alone as it refuses it in an array (a float
+    # would round 2**53 + 1 to 2**53, another position in the cycle).
+    with pytest.raises(ValueError, match=r"^epoch must be a number in \[0, 9007199254740992\] "):
+        warm_restarts_schedule(epoch, base_lr=0.1, T_0=3)
+    array = np.array([epoch], dtype=np.int64 if epoch == 2**53 + 1 else np.float64)
+    with pytest.raises(ValueError, match=r"^steps must be <= 9007199254740992 \(2\*\*53\), got "):
+        warm_restarts_schedule(array, base_lr=0.1, T_0=3)
+
+
+def test_the_last_epochs_below_2_to_the_53_step_on_without_listing_beyond_it() -> None:
+    opt = optimizer()
+    scheduler = CosineAnnealingWarmRestarts(opt, T_0=3)
+    scheduler.step(2**53 - 2)
+    scheduler.step()
+    scheduler.step()
+    assert scheduler.position == 2**53
+    assert lrs_of(opt) == [warm_restarts_schedule(2**53, base_lr=lr, T_0=3) for lr in LRS]

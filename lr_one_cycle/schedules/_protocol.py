@@ -270,6 +270,9 @@ class Schedule(ABC):
         name = self.step_name if name is None else name
         if self.fractional:
             number = v.as_real(name, step, low=0.0)
+            whole = v.scalar(step)  # an int past 2**53 would round to a float at or below it
+            if number > v.MAX_COUNT or (isinstance(whole, int) and whole > v.MAX_COUNT):
+                raise v.ArgumentValueError(name, step, f"a number in [0, {v.MAX_COUNT}] (2**53)")
             value: int | float = int(number) if number.is_integer() else number
         else:
             value = v.as_count(name, step, minimum=0)
@@ -406,7 +409,8 @@ def steps_array(
     if low < 0:
         raise ValueError(f"{name} must be >= 0, got values down to {low:g}")
     if high > v.MAX_COUNT:
-        raise ValueError(f"{name} must be <= {v.MAX_COUNT} (2**53), got {high:g}")
+        shown = int(high) if high < 1e18 and float(high).is_integer() else f"{high:g}"
+        raise ValueError(f"{name} must be <= {v.MAX_COUNT} (2**53), got {shown}")
     if last is not None and high > last:
         raise ValueError(
             f"{name} must be in 0..{last} ({note() if note else f'last step {last}'}), "
