@@ -308,6 +308,11 @@ def test_load_state_dict_refuses_other_schedules_and_ignites_state() -> None:
         ),
         ({"cycle_mult": 0.5}, ValueError, "cycle_mult must be a finite number >= 1, got 0.5"),
         (
+            {"start_value": 1e308, "end_value": -1e308},
+            ValueError,
+            "end_value must be a number that keeps end_value - start_value finite, got -1e+308",
+        ),
+        (
             {"param_group_index": 2},
             ValueError,
             "param_group_index must be None or a group index in 0..1 (the optimizer has 2 "
@@ -426,3 +431,12 @@ def test_events_in_order_one_cycle_at_a_time_give_the_bits_of_any_order(
     one = np.array([first + count // 2])
     np.testing.assert_array_equal(schedule.values(one, exact=exact).lr[:, 0],
                                   in_order[count // 2 : count // 2 + 1])
+
+
+@pytest.mark.parametrize("mult", [1e20, 1e300])
+def test_a_cycle_mult_that_grows_a_cycle_past_2_to_the_53_is_refused_when_reached(mult) -> None:
+    settings_ = dict(start_value=1.0, end_value=0.0, cycle_size=10, cycle_mult=mult)
+    assert cosine_annealing_schedule(np.arange(10), **settings_).shape == (10,)  # cycle 0
+    with pytest.raises(ValueError, match=r"^cycle_mult must be a factor that keeps the cycle "
+                       r"after event 10 under 2\*\*53 events, got 1e\+"):
+        cosine_annealing_schedule(np.arange(11), **settings_)

@@ -115,6 +115,12 @@ def test_triangular2_halves_the_amplitude_each_cycle_without_overflow() -> None:
     ("kwargs", "error", "message"),
     [
         (dict(step_size_up=0), ValueError, "step_size_up must be a finite number > 0, got 0"),
+        (
+            dict(step_size_up=1e308),
+            ValueError,
+            "step_size_up must be a size that keeps step_size_up + step_size_down finite, "
+            "got 1e+308",
+        ),
         (dict(step_size_down=-2), ValueError, "step_size_down must be a finite number > 0, got -2"),
         (dict(mode="cosine"), ValueError, "mode must be 'triangular' or 'triangular2' or 'exp_range', got 'cosine'"),
         (dict(gamma=1.5), ValueError, "gamma must be a number in (0, 1], got 1.5"),

@@ -439,6 +439,18 @@ BAD_ARGUMENTS = [
     ),
     (dict(max_lr=[0.1, -1.0]), ValueError, "max_lr[1] must be a finite number >= 0, got -1.0"),
     (dict(div_factor=0), ValueError, "div_factor must be a finite number > 0, got 0"),
+    # Finite settings whose lrs would overflow to inf.
+    (
+        dict(div_factor=1e-320),
+        ValueError,
+        "div_factor must be a number that keeps max_lr / div_factor finite, got 1e-320",
+    ),
+    (
+        dict(final_div_factor=1e-320),
+        ValueError,
+        "final_div_factor must be a number that keeps max_lr / div_factor / final_div_factor "
+        "finite, got 1e-320",
+    ),
     (
         dict(final_div_factor=0.0),
         ValueError,

@@ -292,6 +292,11 @@ def test_tensor_lr_is_updated_in_place() -> None:
         ({"decay": 0}, ValueError, "decay must be a number in (0, 1], got 0"),
         # decay > 1 grows every peak until the lr overflows to inf.
         ({"decay": 1.5}, ValueError, "decay must be a number in (0, 1], got 1.5"),
+        (
+            {"eta_min": -1e308, "base_lr": 1e308},
+            ValueError,
+            "eta_min must be a number that keeps base_lr - eta_min finite, got -1e+308",
+        ),
         ({"eta_min": "0"}, TypeError, "eta_min must be a finite number, got '0' of type str"),
         ({"last_epoch": -2}, ValueError, "last_epoch must be an integer >= -1, got -2"),
         (

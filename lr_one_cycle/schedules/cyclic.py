@@ -143,6 +143,10 @@ class CyclicSchedule(Schedule):
         for key, value in checked.items():
             object.__setattr__(self, key, value)
         total = up + down
+        if not math.isfinite(total):
+            raise v.ArgumentValueError(
+                "step_size_up", up, "a size that keeps step_size_up + step_size_down finite"
+            )
         derived = {
             "total_size": total,
             "step_ratio": up / total,

@@ -81,6 +81,10 @@ class CyclicalSchedule(Schedule):
         }
         for key, value in checked.items():
             object.__setattr__(self, key, value)
+        if not math.isfinite(self.end_value - self.start_value):
+            raise v.ArgumentValueError(
+                "end_value", self.end_value, "a number that keeps end_value - start_value finite"
+            )
         if self.shape == "linear" and self.warmup_duration > 0:
             raise ValueError(
                 f"warmup_duration={self.warmup_duration} needs monotonic=True: a non-monotonic "
@@ -140,9 +144,18 @@ def cycle_layout(
     starts, sizes, warmups = [0], [cycle_size], [warmup_duration]
     while max_cycles is None or len(starts) <= max_cycles:
         size, warm = sizes[-1], warmups[-1]
-        grown, grown_warm = int(size * cycle_mult), int(warm * cycle_mult)
         following = starts[-1] + size + warm
-        if (grown, grown_warm) == (size, warm) or following > last_event:
+        if following > last_event:
+            break
+        grown_size, grown_warm_size = size * cycle_mult, warm * cycle_mult
+        if grown_size + grown_warm_size > v.MAX_COUNT:  # (inf included)
+            raise v.ArgumentValueError(
+                "cycle_mult",
+                cycle_mult,
+                f"a factor that keeps the cycle after event {following} under 2**53 events",
+            )
+        grown, grown_warm = int(grown_size), int(grown_warm_size)
+        if (grown, grown_warm) == (size, warm):
             break
         starts.append(following)
         sizes.append(grown)

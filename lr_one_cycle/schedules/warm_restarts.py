@@ -73,6 +73,10 @@ class WarmRestartsSchedule(Schedule):
         }
         for key, value in checked.items():
             object.__setattr__(self, key, value)
+        if not all(math.isfinite(lr - self.eta_min) for lr in self.base_lr):
+            raise v.ArgumentValueError(
+                "eta_min", self.eta_min, "a number that keeps base_lr - eta_min finite"
+            )
 
     @property
     def n_groups(self) -> int:
