@@ -9,23 +9,25 @@
 - ``plot``: the same schedule drawn to an image (1cycle: lr and momentum on twin axes).
   ``--out`` is a file whose extension names a format matplotlib writes (``.png``,
   ``.pdf``, ``.svg``, ...) or an existing folder (or one ending in ``/``), which gets
-  ``schedule.png``; the path printed is the file written. Up to ``MAX_PLOT_POINTS``
-  steps every step is drawn; a longer schedule is drawn at ``MAX_PLOT_POINTS`` evenly
-  spaced steps (the last one included), so memory stays bounded. A 1cycle curve is
-  monotone between its two or three phase ends (WSD and warm-up + cosine between their
-  three), so that picture is faithful; a cyclical schedule (cosine annealing, warm
-  restarts, CyclicLR) is refused when its cycles would get fewer than
-  ``MIN_POINTS_PER_CYCLE`` points each (the drawn curve would alias).
+  ``schedule.png``; missing folders on the way are created; the path printed is the
+  file written. Up to ``MAX_PLOT_POINTS`` steps every step is drawn; a longer schedule
+  is drawn at ``MAX_PLOT_POINTS`` evenly spaced steps (the last one included), so
+  memory stays bounded. A 1cycle curve is monotone between its two or three phase ends
+  (WSD and warm-up + cosine between their three), so that picture is faithful; a
+  cyclical schedule (cosine annealing, warm restarts, CyclicLR) is refused when its
+  cycles would get fewer than ``MIN_POINTS_PER_CYCLE`` points each (the drawn curve
+  would alias).
 
 Every value is the pure core's exact value (``exact=True``: bitwise the schedulers').
 
 Each ``--schedule`` takes its own options (``SCHEDULES``); an option that belongs
-to another schedule is refused, not ignored. Options not given take the core function's
-defaults. Every user error (a bad value, an option of another schedule, an output
-format matplotlib cannot write here, an output path or a stdout that cannot be written,
-a closed stdout) exits with status 2 and one line on stderr, ``lr-one-cycle <command>:
-error: <what>``; values are checked by the same code as the Python API, so the
-sentences are the same.
+to another schedule is refused, not ignored, and so is one given without the other
+option's value it applies with (``--gamma`` without ``--mode exp_range``). Options not
+given take the core function's defaults. Every user error (a bad value, an option of
+another schedule, an output format matplotlib cannot write here, an output path or a
+stdout that cannot be written, a closed stdout) exits with status 2 and one line on
+stderr, ``lr-one-cycle <command>: error: <what>``; values are checked by the same code
+as the Python API, so the sentences are the same.
 A reader that stops early (``| head``) ends ``table`` quietly with status 1.
 """
 
@@ -45,7 +47,15 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from ._cli_schedules import FLAGS, SCHEDULES, SPECIFIC_OPTIONS, Schedule, UsageError, number
+from ._cli_schedules import (
+    FLAGS,
+    SCHEDULES,
+    SPECIFIC_OPTIONS,
+    Schedule,
+    UsageError,
+    conditional_options,
+    number,
+)
 from ._cli_schedules import option_help as _option_help
 from ._validate import as_count
 
@@ -115,6 +125,7 @@ def build_table(args: argparse.Namespace) -> Table:
     _foreign_options(args)
     _required_options(args)
     schedule = SCHEDULES[args.schedule]
+    conditional_options(args, schedule)
     # Counts (here and in the core) are checked by as_count, whose bound is 2**53.
     total = as_count("total_steps", args.total_steps)
     given = {"total_steps": total, "max_lr": args.max_lr}
@@ -157,7 +168,7 @@ def write_table(table: Table, out: Any) -> None:
 def plot_steps(table: Table) -> npt.NDArray[np.int64]:
     """The steps drawn: every step, or ``MAX_PLOT_POINTS`` evenly spaced ones and the last.
 
-    Raises UsageError for a cosine schedule whose cycles that spacing would alias.
+    Raises UsageError for a cyclical schedule whose cycles that spacing would alias.
     """
     if table.rows <= MAX_PLOT_POINTS:
         return np.arange(table.rows, dtype=np.int64)
@@ -322,15 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="a schedule (1cycle by default) to an image",
         description=f"Draw a schedule to an image. Every step up to {MAX_PLOT_POINTS} "
         f"steps; a longer schedule at {MAX_PLOT_POINTS} evenly spaced steps (exact values), "
-        f"refused for a cosine schedule whose cycles would get fewer than "
-        f"{MIN_POINTS_PER_CYCLE} points.",
+        f"refused for a cyclical schedule (cosine-annealing, warm-restarts, cyclic) whose "
+        f"cycles would get fewer than {MIN_POINTS_PER_CYCLE} points.",
     )
     _schedule_arguments(plot)
     plot.add_argument(
         "--out",
         default="out/schedule.png",
         help="image file (its extension picks the format: .png, .pdf, .svg, ...) or a folder "
-        f"to write {PLOT_NAME} into (default out/schedule.png)",
+        f"to write {PLOT_NAME} into (default out/schedule.png); missing folders on the way "
+        "are created",
     )
     plot.set_defaults(run=_plot)
 

@@ -429,8 +429,20 @@ ERROR_CASES: dict[str, tuple[list[str], str]] = {
         "--total-steps (10), got 6 + 5",
     ),
     "cyclic's gamma": (
-        ["table", "--schedule", "cyclic", *ONE, "--base-lr", "0.1", "--gamma", "2"],
+        ["table", "--schedule", "cyclic", *ONE, "--base-lr", "0.1", "--mode", "exp_range"]
+        + ["--gamma", "2"],
         "lr-one-cycle table: error: gamma must be a number in (0, 1], got 2",
+    ),
+    "gamma without exp_range": (
+        ["table", "--schedule", "cyclic", *ONE, "--base-lr", "0.1", "--gamma", "0.5"],
+        "lr-one-cycle table: error: --gamma does not apply to --mode triangular (the default), "
+        "only to --mode exp_range",
+    ),
+    "gamma with triangular2": (
+        ["plot", "--schedule", "cyclic", *ONE, "--base-lr", "0.1", "--gamma", "0.5", "--mode"]
+        + ["triangular2"],
+        "lr-one-cycle plot: error: --gamma does not apply to --mode triangular2, "
+        "only to --mode exp_range",
     ),
     "mode with warmup-cosine": (
         ["table", "--schedule", "warmup-cosine", *ONE, "--warmup-steps", "2", "--mode"]
@@ -587,6 +599,50 @@ def test_a_plot_whose_report_cannot_be_printed_exits_2_naming_the_file_written(t
         f"{os.strerror(errno.ENOSPC)}\n",
     )
     assert (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
+
+
+def option_help(text: str, flag: str) -> str:
+    """The help of ``flag`` in ``--help`` output, on one line."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith(flag + " "))
+    words = lines[start].strip().split()[2:]  # past the flag and its metavar
+    for line in lines[start + 1 :]:
+        if not line.strip() or line.strip().startswith("-"):
+            break
+        words += line.split()
+    return " ".join(words)
+
+
+def test_help_describes_what_the_options_do():
+    env = {**os.environ, "COLUMNS": "1000"}  # argparse wraps at the terminal's width
+
+    def help_of(command: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "lr_one_cycle", command, "--help"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=True,
+        )
+        return done.stdout
+
+    plot, table = help_of("plot"), help_of("table")
+    # Every cyclical schedule is refused when aliased, not only the cosine ones.
+    assert "cosine schedule whose" not in plot
+    assert (
+        "refused for a cyclical schedule (cosine-annealing, warm-restarts, cyclic) whose "
+        "cycles would get fewer than 8 points" in " ".join(plot.split())
+    )
+    # --out: a missing folder on the way is created.
+    assert "missing folders on the way are created" in option_help(plot, "--out")
+    # --gamma: exp_range's only; --warmup-steps: the warm-up's shape is not always linear;
+    # --step-size-down: its default is a sentence, not None.
+    assert "--mode exp_range only" in option_help(table, "--gamma")
+    warmup = option_help(table, "--warmup-steps")
+    assert "linear warm-up" not in warmup and "--warmup-shape" in warmup
+    down = option_help(table, "--step-size-down")
+    assert "default: same as --step-size-up" in down and "None" not in down
 
 
 # The CLI run as a child of a fresh Python, so that RUSAGE_CHILDREN holds that one
