@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import NoReturn
 
 from .experiment import Settings
 from .schedules import BY_NAME, default_schedules
@@ -64,8 +65,16 @@ def _schedules(text: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but every usage error is one line, ``prog: error: message`` (no usage
+    block before it); ``--help`` still shows the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m demo",
         description="Does 1cycle reach a given accuracy in fewer steps than other schedules, "
         "each at its own tuned peak lr? MNIST-1D (or digits with --quick); writes CSVs, "

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import (
@@ -42,7 +42,8 @@ class Schedule:
     gives, from the total steps, the defaults the core function does not have;
     ``required`` lists the options that must be given; ``derive`` computes parameters
     from the total steps and the settings (WSD's stable phase: what the warm-up and the
-    decay leave).
+    decay leave); ``only_with`` maps an option to the (option, value) it applies with
+    (CyclicLR's ``--gamma``: ``--mode exp_range``), refused otherwise.
     """
 
     function: Callable[..., Any]
@@ -53,6 +54,7 @@ class Schedule:
     includes_total_step: bool  # a schedule of fixed length: rows 0..T; else 0..T-1
     required: tuple[str, ...] = ()
     derive: Callable[[int, dict[str, Any]], dict[str, Any]] | None = None
+    only_with: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _stable_steps(total: int, settings: dict[str, Any]) -> dict[str, Any]:
@@ -130,6 +132,7 @@ SCHEDULES: dict[str, Schedule] = {
         first_cycle=("step_size_up", "step_size_down"),
         includes_total_step=False,
         required=("base_lr",),
+        only_with={"gamma": ("mode", "exp_range")},
     ),
     "warmup-stable-decay": Schedule(
         function=warmup_stable_decay_schedule,
@@ -194,15 +197,26 @@ SPECIFIC_OPTIONS: tuple[tuple[str, str, dict[str, Any], str], ...] = (
     ("--decay", "decay", {"type": number}, "amplitude decay at each restart, in (0, 1]"),
     ("--base-lr", "base_lr", {"type": number}, "the cycle's lower lr (required)"),
     ("--step-size-up", "step_size_up", {"type": number}, "steps from base lr up to max lr"),
-    ("--step-size-down", "step_size_down", {"type": number}, "steps back down"),
+    (
+        "--step-size-down",
+        "step_size_down",
+        {"type": number},
+        "steps back down, default: same as --step-size-up",
+    ),
     (
         "--mode",
         "mode",
         {"choices": ("triangular", "triangular2", "exp_range")},
         "amplitude per cycle",
     ),
-    ("--gamma", "gamma", {"type": number}, "exp_range's factor per step"),
-    ("--warmup-steps", "warmup_steps", {"type": number}, "steps of linear warm-up (required)"),
+    ("--gamma", "gamma", {"type": number}, "factor per step, for --mode exp_range only"),
+    (
+        "--warmup-steps",
+        "warmup_steps",
+        {"type": number},
+        "steps of warm-up (required; shaped by --warmup-shape in warmup-stable-decay, "
+        "linear in warmup-cosine)",
+    ),
     ("--decay-steps", "decay_steps", {"type": number}, "steps of the final decay (required)"),
     (
         "--warmup-shape",
@@ -225,6 +239,20 @@ def _core_default(schedule: Schedule, dest: str) -> Any:
     when the core function has none)."""
     parameter = inspect.signature(schedule.function).parameters[schedule.options[dest]]
     return parameter.default
+
+
+def conditional_options(args: Any, schedule: Schedule) -> None:
+    """Refuse an option given without the value of another option it applies with
+    (``args``: the parsed command line; an option not given has the core's default)."""
+    for dest, (other, value) in schedule.only_with.items():
+        chosen, default = getattr(args, other), _core_default(schedule, other)
+        if getattr(args, dest) is None or (default if chosen is None else chosen) == value:
+            continue
+        shown = f"{default} (the default)" if chosen is None else chosen
+        raise UsageError(
+            f"{FLAGS[dest]} does not apply to {FLAGS[other]} {shown}, "
+            f"only to {FLAGS[other]} {value}"
+        )
 
 
 def option_help(dest: str, text: str) -> str:

@@ -9,22 +9,25 @@
 - ``plot``: the same schedule drawn to an image (1cycle: lr and momentum on twin axes).
   ``--out`` is a file whose extension names a format matplotlib writes (``.png``,
   ``.pdf``, ``.svg``, ...) or an existing folder (or one ending in ``/``), which gets
-  ``schedule.png``; the path printed is the file written. Up to ``MAX_PLOT_POINTS``
-  steps every step is drawn; a longer schedule is drawn at ``MAX_PLOT_POINTS`` evenly
-  spaced steps (the last one included), so memory stays bounded. A 1cycle curve is
-  monotone between its two or three phase ends (WSD and warm-up + cosine between their
-  three), so that picture is faithful; a cyclical schedule (cosine annealing, warm
-  restarts, CyclicLR) is refused when its cycles would get fewer than
-  ``MIN_POINTS_PER_CYCLE`` points each (the drawn curve would alias).
+  ``schedule.png``; missing folders on the way are created; the path printed is the
+  file written. Up to ``MAX_PLOT_POINTS`` steps every step is drawn; a longer schedule
+  is drawn at ``MAX_PLOT_POINTS`` evenly spaced steps (the last one included), so
+  memory stays bounded. A 1cycle curve is monotone between its two or three phase ends
+  (WSD and warm-up + cosine between their three), so that picture is faithful; a
+  cyclical schedule (cosine annealing, warm restarts, CyclicLR) is refused when its
+  cycles would get fewer than ``MIN_POINTS_PER_CYCLE`` points each (the drawn curve
+  would alias).
 
 Every value is the pure core's exact value (``exact=True``: bitwise the schedulers').
 
 Each ``--schedule`` takes its own options (``SCHEDULES``); an option that belongs
-to another schedule is refused, not ignored. Options not given take the core function's
-defaults. Every user error (a bad value, an option of another schedule, an output
-format matplotlib cannot write, an output path or a stdout that cannot be written)
-exits with status 2 and one line on stderr, ``lr-one-cycle <command>: error: <what>``;
-values are checked by the same code as the Python API, so the sentences are the same.
+to another schedule is refused, not ignored, and so is one given without the other
+option's value it applies with (``--gamma`` without ``--mode exp_range``). Options not
+given take the core function's defaults. Every user error (a bad value, an option of
+another schedule, an output format matplotlib cannot write here, an output path or a
+stdout that cannot be written, a closed stdout) exits with status 2 and one line on
+stderr, ``lr-one-cycle <command>: error: <what>``; values are checked by the same code
+as the Python API, so the sentences are the same.
 A reader that stops early (``| head``) ends ``table`` quietly with status 1.
 """
 
@@ -44,7 +47,15 @@ from typing import Any, NoReturn
 import numpy as np
 import numpy.typing as npt
 
-from ._cli_schedules import FLAGS, SCHEDULES, SPECIFIC_OPTIONS, Schedule, UsageError, number
+from ._cli_schedules import (
+    FLAGS,
+    SCHEDULES,
+    SPECIFIC_OPTIONS,
+    Schedule,
+    UsageError,
+    conditional_options,
+    number,
+)
 from ._cli_schedules import option_help as _option_help
 from ._validate import as_count
 
@@ -53,8 +64,6 @@ TABLE_CHUNK = 1 << 16  # rows computed and written at a time (a few MB)
 MAX_PLOT_POINTS = 100_000  # steps drawn at most (far more than an image has pixels)
 MIN_POINTS_PER_CYCLE = 8  # a sampled cosine cycle needs at least this many points
 PLOT_NAME = "schedule.png"  # written inside a folder given as --out
-# Steps are numbered with int64 arrays; the last row is step total_steps.
-MAX_TOTAL_STEPS = int(np.iinfo(np.int64).max) - 1
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -87,12 +96,6 @@ def _foreign_options(args: argparse.Namespace) -> None:
         )
 
 
-def _count_in_range(name: str, value: int | float | None) -> None:
-    """Counts beyond int64 would overflow the step arrays: say so by name."""
-    if isinstance(value, (int, float)) and math.isfinite(value) and value > MAX_TOTAL_STEPS:
-        raise UsageError(f"{name} must be at most {MAX_TOTAL_STEPS}, got {value}")
-
-
 def _required_options(args: argparse.Namespace) -> None:
     missing = [FLAGS[d] for d in SCHEDULES[args.schedule].required if getattr(args, d) is None]
     if missing:
@@ -121,9 +124,9 @@ def build_table(args: argparse.Namespace) -> Table:
     """
     _foreign_options(args)
     _required_options(args)
-    _count_in_range("total_steps", args.total_steps)
-    _count_in_range("cycle_size", args.cycle_size)
     schedule = SCHEDULES[args.schedule]
+    conditional_options(args, schedule)
+    # Counts (here and in the core) are checked by as_count, whose bound is 2**53.
     total = as_count("total_steps", args.total_steps)
     given = {"total_steps": total, "max_lr": args.max_lr}
     given |= {d: getattr(args, d) for d in FLAGS if getattr(args, d) is not None}
@@ -165,7 +168,7 @@ def write_table(table: Table, out: Any) -> None:
 def plot_steps(table: Table) -> npt.NDArray[np.int64]:
     """The steps drawn: every step, or ``MAX_PLOT_POINTS`` evenly spaced ones and the last.
 
-    Raises UsageError for a cosine schedule whose cycles that spacing would alias.
+    Raises UsageError for a cyclical schedule whose cycles that spacing would alias.
     """
     if table.rows <= MAX_PLOT_POINTS:
         return np.arange(table.rows, dtype=np.int64)
@@ -219,7 +222,9 @@ def write_plot(table: Table, steps: npt.NDArray[np.int64], path: Path) -> None:
     """Draw the schedule at ``steps`` and write it to ``path``, whole or not at all.
 
     The figure goes to a hidden file beside ``path`` that then replaces it, so a failed
-    write leaves no partial image. OSError here is an unwritable ``--out`` (UsageError).
+    write leaves no partial image. OSError here is an unwritable ``--out``; any other
+    failure of the writer is a format matplotlib lists but cannot write here (``.pgf``
+    needs a TeX installation). Both are a UsageError, in one line.
     """
     from .plots import plot_schedule
 
@@ -234,6 +239,9 @@ def write_plot(table: Table, steps: npt.NDArray[np.int64], path: Path) -> None:
         os.replace(partial, path)
     except OSError as error:
         raise UsageError(f"cannot write --out {path}: {error.strerror or error}") from error
+    except Exception as error:  # matplotlib's writer for that format, e.g. no TeX for .pgf
+        reason = str(error).strip().splitlines()[:1] or [type(error).__name__]
+        raise UsageError(f"cannot write --out {path}: {reason[0]}") from error
     finally:
         with contextlib.suppress(OSError):
             partial.unlink()
@@ -246,30 +254,41 @@ def write_plot(table: Table, steps: npt.NDArray[np.int64], path: Path) -> None:
 Work = Callable[[], None]
 
 
+def _stdout_open() -> None:
+    """Python starts with ``sys.stdout`` None when its descriptor is closed (``>&-``)."""
+    if sys.stdout is None:
+        raise UsageError("cannot write to stdout: it is closed")
+
+
+def _to_stdout(write: Callable[[Any], None], done: str = "") -> None:
+    """``write(sys.stdout)``, flushed. A stdout that cannot be written (a full disk, a
+    read-only descriptor) is a UsageError, after ``done`` (what was done already); a
+    reader gone (BrokenPipeError) is left to ``main``."""
+    try:
+        write(sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as error:
+        _stdout_to_devnull()
+        raise UsageError(f"{done}cannot write to stdout: {error.strerror or error}") from error
+
+
 def _table(args: argparse.Namespace) -> Work:
     table = build_table(args)
-
-    def work() -> None:
-        try:
-            write_table(table, sys.stdout)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as error:  # a full disk, a closed or read-only descriptor
-            _stdout_to_devnull()
-            raise UsageError(f"cannot write to stdout: {error.strerror or error}") from error
-
-    return work
+    _stdout_open()
+    return lambda: _to_stdout(lambda out: write_table(table, out))
 
 
 def _plot(args: argparse.Namespace) -> Work:
     table = build_table(args)
     steps = plot_steps(table)
     path = plot_path(args.out)
+    _stdout_open()
 
     def work() -> None:
         write_plot(table, steps, path)
-        print(f"wrote {path}")
+        _to_stdout(lambda out: out.write(f"wrote {path}\n"), done=f"wrote {path}, but ")
 
     return work
 
@@ -314,15 +333,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="a schedule (1cycle by default) to an image",
         description=f"Draw a schedule to an image. Every step up to {MAX_PLOT_POINTS} "
         f"steps; a longer schedule at {MAX_PLOT_POINTS} evenly spaced steps (exact values), "
-        f"refused for a cosine schedule whose cycles would get fewer than "
-        f"{MIN_POINTS_PER_CYCLE} points.",
+        f"refused for a cyclical schedule (cosine-annealing, warm-restarts, cyclic) whose "
+        f"cycles would get fewer than {MIN_POINTS_PER_CYCLE} points.",
     )
     _schedule_arguments(plot)
     plot.add_argument(
         "--out",
         default="out/schedule.png",
         help="image file (its extension picks the format: .png, .pdf, .svg, ...) or a folder "
-        f"to write {PLOT_NAME} into (default out/schedule.png)",
+        f"to write {PLOT_NAME} into (default out/schedule.png); missing folders on the way "
+        "are created",
     )
     plot.set_defaults(run=_plot)
 
@@ -361,7 +381,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"{prog}: error: {error}\n")
     try:
         work()
-        sys.stdout.flush()
     except BrokenPipeError:
         _quiet_broken_pipe()
     except UsageError as error:

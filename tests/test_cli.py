@@ -305,6 +305,7 @@ def test_plot_of_a_long_cosine_schedule_keeps_every_cycle_drawn_or_refuses():
 
 
 ONE = ["--total-steps", "10", "--max-lr", "1"]
+HUGE = "1" + "0" * 400  # an int too large for a float
 FORMATS = "{formats}"  # matplotlib's own list, filled in by the test
 # Each case: argv (run in a folder holding a file a_file and a folder taken/schedule.png)
 # and the one line it must print; "..." ends a pinned prefix where argparse's own
@@ -318,9 +319,25 @@ ERROR_CASES: dict[str, tuple[list[str], str]] = {
         ["table", "--total-steps", "0", "--max-lr", "1"],
         "lr-one-cycle table: error: total_steps must be a positive integer, got 0",
     ),
-    "count beyond int64": (
+    "count beyond 2**53": (
         ["table", "--total-steps", "1e30", "--max-lr", "1"],
-        "lr-one-cycle table: error: total_steps must be at most 9223372036854775806, got 1e+30",
+        "lr-one-cycle table: error: total_steps must be a positive integer <= "
+        "9007199254740992 (2**53), got 1e+30",
+    ),
+    "count of 400 digits": (
+        ["table", "--total-steps", HUGE, "--max-lr", "1"],
+        "lr-one-cycle table: error: total_steps must be a positive integer <= "
+        f"9007199254740992 (2**53), got {HUGE}",
+    ),
+    "cycle_size beyond 2**53": (
+        ["table", "--schedule", "cosine-annealing", *ONE, "--cycle-size", "1e30"],
+        "lr-one-cycle table: error: cycle_size must be an integer in 2..9007199254740992 "
+        "(2**53), got 1e+30",
+    ),
+    "cycle_size of 400 digits": (
+        ["plot", "--schedule", "cosine-annealing", *ONE, "--cycle-size", HUGE],
+        "lr-one-cycle plot: error: cycle_size must be an integer in 2..9007199254740992 "
+        f"(2**53), got {HUGE}",
     ),
     "negative lr": (
         ["plot", "--total-steps", "10", "--max-lr", "-1"],
@@ -412,8 +429,20 @@ ERROR_CASES: dict[str, tuple[list[str], str]] = {
         "--total-steps (10), got 6 + 5",
     ),
     "cyclic's gamma": (
-        ["table", "--schedule", "cyclic", *ONE, "--base-lr", "0.1", "--gamma", "2"],
+        ["table", "--schedule", "cyclic", *ONE, "--base-lr", "0.1", "--mode", "exp_range"]
+        + ["--gamma", "2"],
         "lr-one-cycle table: error: gamma must be a number in (0, 1], got 2",
+    ),
+    "gamma without exp_range": (
+        ["table", "--schedule", "cyclic", *ONE, "--base-lr", "0.1", "--gamma", "0.5"],
+        "lr-one-cycle table: error: --gamma does not apply to --mode triangular (the default), "
+        "only to --mode exp_range",
+    ),
+    "gamma with triangular2": (
+        ["plot", "--schedule", "cyclic", *ONE, "--base-lr", "0.1", "--gamma", "0.5", "--mode"]
+        + ["triangular2"],
+        "lr-one-cycle plot: error: --gamma does not apply to --mode triangular2, "
+        "only to --mode exp_range",
     ),
     "mode with warmup-cosine": (
         ["table", "--schedule", "warmup-cosine", *ONE, "--warmup-steps", "2", "--mode"]
@@ -489,6 +518,131 @@ def test_plot_format_follows_the_extension(tmp_path):
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout == f"wrote {tmp_path / 'new' / 's.PDF'}\n"
     assert (tmp_path / "new" / "s.PDF").read_bytes().startswith(b"%PDF")
+
+
+def test_a_format_whose_writer_fails_exits_2_with_one_line_and_writes_nothing(tmp_path):
+    """matplotlib lists .pgf but writes it only through a TeX installation: without one
+    (PATH holds only Python's folder here) the failure is the user's, reported in one line."""
+    env = {**os.environ, "PATH": str(Path(sys.executable).parent)}
+    done = subprocess.run(
+        [sys.executable, "-m", "lr_one_cycle", "plot", *ONE, "--out", "f.pgf"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("lr-one-cycle plot: error: cannot write --out f.pgf: ")
+    assert done.stderr.count("\n") == 1 and "latex" in done.stderr, done.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_any_failure_of_the_image_writer_is_one_line_and_leaves_no_file(
+    tmp_path, capsys, monkeypatch
+):
+    from matplotlib.figure import Figure
+
+    def fail(self: Figure, path: Any, **kwargs: Any) -> None:
+        Path(path).write_bytes(b"half an image")
+        raise RuntimeError("this writer needs a program\nthat is not installed")
+
+    monkeypatch.setattr(Figure, "savefig", fail)
+    out = tmp_path / "s.png"
+    code, stdout, err = run_main(["plot", *ONE, "--out", str(out)], capsys)
+    assert (code, stdout) == (2, "")
+    assert (
+        err == f"lr-one-cycle plot: error: cannot write --out {out}: this writer needs a program\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def run_closed_stdout(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The CLI with its stdout closed (``>&-``): Python starts with sys.stdout None."""
+    return subprocess.run(
+        ["sh", "-c", '"$0" -m lr_one_cycle "$@" >&-', sys.executable, *argv],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("command", ["table", "plot"])
+def test_a_closed_stdout_is_refused_in_one_line_before_anything_is_written(command, tmp_path):
+    argv = [command, *ONE] + (["--out", "s.png"] if command == "plot" else [])
+    done = run_closed_stdout(argv, tmp_path)
+    assert (done.returncode, done.stderr) == (
+        2,
+        f"lr-one-cycle {command}: error: cannot write to stdout: it is closed\n",
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_a_plot_whose_report_cannot_be_printed_exits_2_naming_the_file_written(tmp_path):
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "lr_one_cycle", "plot", *ONE, "--out", "s.png"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=tmp_path,
+            timeout=300,
+            check=False,
+        )
+    assert (done.returncode, done.stderr) == (
+        2,
+        "lr-one-cycle plot: error: wrote s.png, but cannot write to stdout: "
+        f"{os.strerror(errno.ENOSPC)}\n",
+    )
+    assert (tmp_path / "s.png").read_bytes().startswith(b"\x89PNG")
+
+
+def option_help(text: str, flag: str) -> str:
+    """The help of ``flag`` in ``--help`` output, on one line."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith(flag + " "))
+    words = lines[start].strip().split()[2:]  # past the flag and its metavar
+    for line in lines[start + 1 :]:
+        if not line.strip() or line.strip().startswith("-"):
+            break
+        words += line.split()
+    return " ".join(words)
+
+
+def test_help_describes_what_the_options_do():
+    env = {**os.environ, "COLUMNS": "1000"}  # argparse wraps at the terminal's width
+
+    def help_of(command: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "lr_one_cycle", command, "--help"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+            check=True,
+        )
+        return done.stdout
+
+    plot, table = help_of("plot"), help_of("table")
+    # Every cyclical schedule is refused when aliased, not only the cosine ones.
+    assert "cosine schedule whose" not in plot
+    assert (
+        "refused for a cyclical schedule (cosine-annealing, warm-restarts, cyclic) whose "
+        "cycles would get fewer than 8 points" in " ".join(plot.split())
+    )
+    # --out: a missing folder on the way is created.
+    assert "missing folders on the way are created" in option_help(plot, "--out")
+    # --gamma: exp_range's only; --warmup-steps: the warm-up's shape is not always linear;
+    # --step-size-down: its default is a sentence, not None.
+    assert "--mode exp_range only" in option_help(table, "--gamma")
+    warmup = option_help(table, "--warmup-steps")
+    assert "linear warm-up" not in warmup and "--warmup-shape" in warmup
+    down = option_help(table, "--step-size-down")
+    assert "default: same as --step-size-up" in down and "None" not in down
 
 
 # The CLI run as a child of a fresh Python, so that RUSAGE_CHILDREN holds that one

@@ -285,8 +285,7 @@ def test_usage_errors_exit_2_with_one_line(argv, message, capsys):
         main(argv)
     assert exited.value.code == 2
     out, err = capsys.readouterr()
-    assert out == ""
-    assert err.splitlines()[-1] == f"python -m demo: error: {message}"
+    assert (out, err) == ("", f"python -m demo: error: {message}\n")
 
 
 def test_a_schedule_the_library_lacks_is_refused_by_name(monkeypatch, capsys):
@@ -294,9 +293,9 @@ def test_a_schedule_the_library_lacks_is_refused_by_name(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exited:
         main(["--schedules", "wsd"])
     assert exited.value.code == 2
-    assert capsys.readouterr().err.splitlines()[-1] == (
+    assert capsys.readouterr().err == (
         "python -m demo: error: argument --schedules: schedule 'wsd' needs "
-        "lr_one_cycle.warmup_stable_decay_schedule, which this lr_one_cycle lacks"
+        "lr_one_cycle.warmup_stable_decay_schedule, which this lr_one_cycle lacks\n"
     )
 
 
@@ -306,10 +305,26 @@ def test_an_output_path_that_is_a_file_is_refused_before_anything_runs(tmp_path,
     with pytest.raises(SystemExit) as exited:
         main(["--quick", "--out", str(path)])
     assert exited.value.code == 2
-    assert capsys.readouterr().err.splitlines()[-1] == (
-        f"python -m demo: error: argument --out: {path} exists and is not a folder"
+    assert capsys.readouterr().err == (
+        f"python -m demo: error: argument --out: {path} exists and is not a folder\n"
     )
     assert path.read_text() == "x"
+
+
+def test_a_usage_error_is_one_line_on_stderr_from_a_real_process():
+    done = subprocess.run(
+        [sys.executable, "-m", "demo", "--seeds", "0"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2,
+        "",
+        "python -m demo: error: argument --seeds: expected a positive integer, got '0'\n",
+    )
 
 
 def test_runs_as_a_module_from_the_repository_and_is_not_in_the_library():
