@@ -171,7 +171,8 @@ def test_resume_after_the_cycle_ended_holds_the_final_values() -> None:
         (
             299,
             ValueError,
-            r"^total_steps must be >= 302, the steps already taken \(last_epoch=300\); got 299$",
+            r"^total_steps must be >= 302, the steps already taken \(last_epoch=300\) and 2 more to "
+            r"finish the cycle; got 299$",
         ),
         (
             301,

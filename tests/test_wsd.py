@@ -196,7 +196,8 @@ def test_refused_resumes_change_nothing() -> None:
         "the decay began at step 16 and was re-timed: only total_steps can change now",
         decay_steps=30,
     )
-    refused("total_steps must be >= 21, the steps already taken (last_epoch=20); got 12",
+    refused("total_steps must be >= 21, the steps already taken (last_epoch=20) and 1 more to "
+            "finish the cycle; got 12",
             total_steps=12)
 
 

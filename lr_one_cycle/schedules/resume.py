@@ -81,6 +81,8 @@ def resume_knots(
     if total_steps < minimum:
         if total_steps < step:
             why = f"the steps already taken (last_epoch={step})"
+            if minimum > step:
+                why += f" and {minimum - step} more to finish the cycle"
         else:
             why = (
                 f"to finish the cycle after step {step}: the current step keeps its values "

@@ -66,7 +66,8 @@ test_that("a shorter run than the steps taken is refused with Python's sentence,
                              error = function(e) reticulate::py_last_error()$value)
   expect_identical(err$python_message, python_message)
   expect_identical(conditionMessage(err),
-                   "total_steps must be >= 52, the steps already taken (last_epoch = 50); got 40")
+                   paste("total_steps must be >= 52, the steps already taken (last_epoch = 50) and 2 more",
+                         "to finish the cycle; got 40"))
   expect_identical(optimizer$param_groups, before)
   expect_identical(scheduler$last_epoch, 50L)
 })
