@@ -364,3 +364,23 @@ def test_the_last_epochs_below_2_to_the_53_step_on_without_listing_beyond_it() -
     scheduler.step()
     assert scheduler.position == 2**53
     assert lrs_of(opt) == [warm_restarts_schedule(2**53, base_lr=lr, T_0=3) for lr in LRS]
+
+
+def test_a_float32_tensor_lr_is_the_value_rounded_once_within_1_ulp_of_torchs() -> None:
+    """torch computes in the tensor's dtype (its base_lrs are float32 tensors then); ours
+    rounds the float64 value once (README, "Differences")."""
+    runs = []
+    for cls in (CosineAnnealingWarmRestarts, TorchSGDR):
+        opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=torch.tensor(0.1))
+        scheduler, lrs = cls(opt, T_0=5), []
+        for _ in range(12):
+            opt.step()
+            scheduler.step()
+            lrs.append(opt.param_groups[0]["lr"].clone())
+        runs.append(torch.stack(lrs))
+    ours, theirs = runs
+    exact = warm_restarts_schedule(np.arange(1, 13), base_lr=float(torch.tensor(0.1)), T_0=5, exact=True)
+    assert ours.dtype == torch.float32
+    assert ours.tolist() == torch.tensor(exact, dtype=torch.float32).tolist()
+    gap = (ours.view(torch.int32) - theirs.view(torch.int32)).abs()
+    assert int(gap.max()) <= 1
