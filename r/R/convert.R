@@ -95,3 +95,29 @@ describe_array <- function(shape) {
   kind <- if (length(shape) == 2L) "matrix" else "array"
   sprintf("a %s %s", paste(shape, collapse = " x "), kind)
 }
+
+# An R scale_fn as Python calls it: its result is converted in R before it crosses (a
+# 1-d array or a 1 x 1 matrix is its number: reticulate would crash on it) and anything
+# but one finite number is refused in R's words, naming scale_fn (reticulate would take a
+# logical NA as True, and a numeric NA would write NaN learning rates). A Python
+# function is left as it is.
+checked_scale_fn <- function(fn) {
+  if (!is.function(fn) || inherits(fn, "python.builtin.object")) {
+    return(fn)
+  }
+  force(fn)
+  function(x) {
+    value <- fn(x)
+    if (is.atomic(value) && !is.null(dim(value)) && length(value) == 1L) {
+      value <- as.vector(value)
+    }
+    if (!is.numeric(value) || is.factor(value) || length(value) != 1L || !is.finite(value)) {
+      one_number <- is.numeric(value) && !is.factor(value) && length(value) == 1L
+      raise_in_callback(lronecycle_error(
+        paste0("scale_fn must return one finite number, got ", r_show(unname(value), TRUE)),
+        python_type = if (one_number) "ValueError" else "TypeError", argument = "scale_fn"
+      ))
+    }
+    as.double(value)
+  }
+}

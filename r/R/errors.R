@@ -56,9 +56,25 @@ python_error <- function(e) {
   if (is.null(last) || !grepl(paste0(last$type, ":"), conditionMessage(e), fixed = TRUE)) {
     stop(e)
   }
+  raised <- raised_in_callback(last$value)
+  if (!is.null(raised)) stop(raised)
   # The package's structured errors (ArgumentValueError, ...) are ValueError/TypeError.
   stop(lronecycle_error(r_notation(last$value), python_type = sub("^Argument", "", last$type),
                         python_message = last$value))
+}
+
+# An R function that Python calls (an R scale_fn) raises `condition` through Python,
+# which carries only its message (as a RuntimeError): the condition is kept here, and
+# raised_in_callback() gives it back when Python's error is that message.
+raise_in_callback <- function(condition) {
+  .py$callback_error <- condition
+  stop(condition)
+}
+
+raised_in_callback <- function(message) {
+  kept <- .py$callback_error
+  .py$callback_error <- NULL
+  if (!is.null(kept) && identical(message, conditionMessage(kept))) kept else NULL
 }
 
 # ---------------------------------------------------------------------------- rendering

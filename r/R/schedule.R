@@ -98,8 +98,8 @@ warm_restarts_schedule <- function(steps, base_lr, T_0, T_mult = 1, eta_min = 0,
   ))
 }
 
-schedule_table <- function(table, title, args) {
-  columns <- call_python(table, py_arguments(args), shown = args)
+schedule_table <- function(table, title, args, shown = args) {
+  columns <- call_python(table, py_arguments(args), shown = shown)
   step <- unlist(columns$step)
   if (is.null(step)) step <- integer()
   groups <- as.integer(columns$groups)

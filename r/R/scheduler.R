@@ -172,6 +172,8 @@ python_optimizer_scheduler <- function(kind, py, verbose, optimizer) {
     failed <- failure
     failure <<- NULL
     if (!is.null(failed$parts)) stop(problem_error(failed$parts, list()))
+    raised <- raised_in_callback(failed$message)
+    if (!is.null(raised)) stop(raised)
     stop(lronecycle_error(r_notation(failed$message),
                           python_type = sub("^Argument", "", failed$type),
                           python_message = failed$message))
