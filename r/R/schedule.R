@@ -101,11 +101,14 @@ warm_restarts_schedule <- function(steps, base_lr, T_0, T_mult = 1, eta_min = 0,
 schedule_table <- function(table, title, args, shown = args) {
   columns <- call_python(table, py_arguments(args), shown = shown)
   step <- unlist(columns$step)
-  if (is.null(step)) step <- integer()
+  if (is.null(step)) {
+    # No steps: a data frame with no rows, its step column of the type given.
+    step <- if (is.double(args$steps)) numeric() else integer()
+  }
   groups <- as.integer(columns$groups)
   by_group <- function(values) {
     if (is.null(values)) {
-      return(NA_real_)
+      return(rep(NA_real_, length(step) * groups))
     }
     # The bridge sends step after step, one value per group: rows are groups.
     as.vector(t(matrix(as.numeric(unlist(values)), nrow = groups)))

@@ -81,3 +81,34 @@ test_that("plot() takes main, xlab, ylab, type, col, lwd and log", {
   expect_identical(graphics::par("mfrow"), c(1L, 1L)) # no momentum panel
   grDevices::dev.off()
 })
+
+test_that("every schedule function gives a data frame with no rows for no steps", {
+  skip_if_no_python()
+  calls <- list(
+    function(steps, lr) one_cycle_schedule(steps, max_lr = lr, total_steps = 10),
+    function(steps, lr) cosine_annealing_schedule(steps, start_value = 0.1, end_value = 0.01,
+                                                  cycle_size = 10),
+    function(steps, lr) linear_cyclical_schedule(steps, start_value = 0.1, end_value = 0.01,
+                                                 cycle_size = 10),
+    function(steps, lr) warm_restarts_schedule(steps, base_lr = lr, T_0 = 10),
+    function(steps, lr) cyclic_lr_schedule(steps, base_lr = lr / 10, max_lr = lr,
+                                           step_size_up = 5),
+    function(steps, lr) warmup_stable_decay_schedule(steps, peak_lr = lr, warmup_steps = 2,
+                                                     stable_steps = 2, decay_steps = 2),
+    function(steps, lr) warmup_cosine_schedule(steps, peak_lr = lr, warmup_steps = 2,
+                                               total_steps = 10)
+  )
+  for (i in seq_along(calls)) {
+    for (lr in list(0.1, c(0.1, 0.2))) {
+      some <- calls[[i]](0:3, lr)
+      for (steps in list(integer(0), numeric(0), (0:9)[0:9 > 20])) {
+        none <- calls[[i]](steps, lr)
+        expect_s3_class(none, "lronecycle_schedule")
+        expect_identical(nrow(none), 0L, info = i)
+        expect_identical(names(none), names(some), info = i)
+        expect_identical(attr(none, "title"), attr(some, "title"))
+        expect_identical(vapply(none[-1], typeof, ""), vapply(some[-1], typeof, ""), info = i)
+      }
+    }
+  }
+})
