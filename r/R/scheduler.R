@@ -28,6 +28,9 @@ new_scheduler <- function(kind, optimizer, settings, entries = character(), show
   }
   wanted <- unique(c("lr", "momentum", "betas", "initial_lr", entries))
   stand_in <- py_call(shared_stand_in(optimizer, wanted))
+  # Python names a group's entries `optimizer.param_groups[i]...`: messages show them as
+  # the R optimizer holds them.
+  if (is.environment(optimizer)) shown[["optimizer.param_groups"]] <- optimizer$param_groups
   built <- call_python(bridge()$build, list(kind, stand_in, sent), shown = shown)
   r_optimizer_scheduler(kind, built[[1]], isTRUE(built[[2]]), optimizer, wanted)
 }
@@ -76,8 +79,10 @@ plain_groups <- function(groups, wanted) {
   }
   groups <- unname(groups)
   for (i in seq_along(groups)) {
-    groups[[i]] <- plain_entries(groups[[i]], wanted,
-                                 sprintf("optimizer$param_groups[[%d]]", i))
+    # `[<-`: a NULL group stays (as None, which Python refuses, naming it); `[[<-` would
+    # drop it, and the groups R holds would no longer be the groups Python was given.
+    groups[i] <- list(plain_entries(groups[[i]], wanted,
+                                    sprintf("optimizer$param_groups[[%d]]", i)))
   }
   groups
 }
