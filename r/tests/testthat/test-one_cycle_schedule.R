@@ -112,3 +112,31 @@ test_that("every schedule function gives a data frame with no rows for no steps"
     }
   }
 })
+
+test_that("plot() draws one line per group present, for any subset of a schedule's rows", {
+  skip_if_no_python()
+  schedule <- one_cycle_schedule(0:50, max_lr = c(0.01, 0.1, 1), total_steps = 50)
+  column <- function(rows) as.numeric(rows)
+  second <- schedule[schedule$group == 2, ]
+  lines <- plot_lines(second)
+  expect_identical(lines$groups, 2L)
+  expect_identical(lines$step, matrix(column(second$step), ncol = 1))
+  expect_identical(lines$lr, matrix(second$lr, ncol = 1))
+  expect_identical(lines$momentum, matrix(second$momentum, ncol = 1))
+  # Groups 1 and 3, of different lengths: NA pads the shorter.
+  uneven <- schedule[schedule$group != 2 & (schedule$group == 3 | schedule$step < 10), ]
+  lines <- plot_lines(uneven)
+  expect_identical(lines$groups, c(1L, 3L))
+  expect_identical(dim(lines$lr), c(51L, 2L))
+  expect_identical(lines$lr[, 2], uneven$lr[uneven$group == 3])
+  expect_identical(lines$lr[, 1], c(uneven$lr[uneven$group == 1], rep(NA_real_, 41)))
+  expect_identical(lines$step[1:10, 1], column(0:9))
+  # Drawn without a warning, in the groups' own colours.
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_no_warning(plot(second))
+  expect_no_warning(plot(uneven))
+  # One group only: the whole schedule as it was.
+  single <- one_cycle_schedule(0:20, max_lr = 0.1, total_steps = 20)
+  expect_identical(plot_lines(single)$lr, matrix(single$lr, ncol = 1))
+})
