@@ -41,7 +41,8 @@ py_state <- function(state_dict, path = "state_dict") {
 #   (reticulate's own conversion hands them as Python objects);
 # - a 1-d array or a one-column matrix is its vector (R's own `dim` has no meaning
 #   for Python); a matrix with more columns, or an array of higher rank, is refused;
-# - a factor is refused (it would cross as its level codes);
+# - a factor is refused (it would cross as its level codes), and so is what is neither
+#   a vector nor a list (an environment, a formula), which reticulate cannot convert;
 # - a list (named or not) crosses as a Python list of its converted elements, so
 #   `list(body = .01, head = .1)` means what `c(body = .01, head = .1)` means;
 # - NA (logical, integer, double or character) crosses as NaN, which every Python
@@ -68,7 +69,12 @@ py_value <- function(x, path) {
     return(x)
   }
   if (!is.atomic(x)) {
-    return(x)
+    # An environment (an R6 object), a formula, an S4 object...: nothing Python takes
+    # (reticulate would fail with "Unable to convert R object to Python type").
+    stop(lronecycle_error(sprintf(
+      "%s must be a value (a number, a string, TRUE or FALSE, a vector or a list), got %s",
+      path, r_literal(x)
+    ), python_type = "TypeError", argument = path))
   }
   shape <- dim(x)
   if (!is.null(shape)) {
