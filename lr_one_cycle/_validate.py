@@ -398,6 +398,9 @@ def check_group_count(groups: Sequence[Any], expected: int) -> None:
 # --------------------------------------------------------------------------- state dicts
 
 
+STATE = Accepted("a dict", "a named list")
+
+
 def check_saved_state(state: Any, keys: Sequence[str], saved_by: str) -> Mapping[str, Any]:
     """A state dict to load: a mapping holding every one of ``keys``.
 
@@ -405,7 +408,8 @@ def check_saved_state(state: Any, keys: Sequence[str], saved_by: str) -> Mapping
     message when keys are missing (a state of another scheduler, or torch's own).
     """
     if not isinstance(state, Mapping):
-        raise TypeError(f"state_dict must be a dict, got {type(state).__name__}")
+        # Python's sentence names the type ("got list"); R shows the value it was given.
+        raise ArgumentTypeError("state_dict", Described(type(state).__name__), STATE)
     missing = [k for k in keys if k not in state]
     if missing:
         raise ValueError(

@@ -193,7 +193,8 @@ python_optimizer_scheduler <- function(kind, py, verbose, optimizer) {
   }
   self$get_last_lr <- last_values
   self$load_state_dict <- function(state_dict) {
-    call_python(bridge()$load_state, list(py, py_state(state_dict)))
+    call_python(bridge()$load_state, list(py, py_state(state_dict)),
+                shown = list(state_dict = state_dict))
     invisible(self)
   }
   self$resume_with <- function(...) {
@@ -312,7 +313,8 @@ r_optimizer_scheduler <- function(kind, py, verbose, optimizer, wanted) {
   self$get_last_lr <- function() last_lr
   self$load_state_dict <- function(state_dict) {
     check_groups()
-    call_python(bridge()$load_state, list(py, py_state(state_dict)))
+    call_python(bridge()$load_state, list(py, py_state(state_dict)),
+                shown = list(state_dict = state_dict))
     move(bridge()$describe(py)$position)
     invisible(self)
   }
