@@ -13,11 +13,14 @@ through numpy views of their memory, each write counted in their version counter
 
 from __future__ import annotations
 
+import numbers
 import sys
 import warnings
 from collections.abc import Sequence
 from operator import attrgetter, methodcaller
 from typing import Any
+
+from . import _validate as v
 
 
 class ScheduleOverrideWarning(UserWarning):
@@ -67,11 +70,61 @@ def write_momentum(group: dict[str, Any], key: str, value: float) -> None:
         group["betas"] = (value, *betas[1:])
 
 
+def _one_number(value: Any) -> bool:
+    """A value a write can replace or fill: a real number (a 0-d array included) or a
+    tensor of one element."""
+    if value.__class__ is float:
+        return True
+    if is_tensor(value):
+        return bool(value.numel() == 1)
+    if isinstance(value, (bool, str, bytes)):
+        return False
+    return isinstance(value, numbers.Real) or getattr(value, "ndim", None) == 0
+
+
+def check_writable(groups: Sequence[dict[str, Any]], momentum_key: str | None) -> None:
+    """Refuse, before anything is written, groups that a write would fail on part-way:
+    a group without ``lr`` (or without the momentum entry written, removed after the
+    scheduler was built), or one holding something else than a number or a tensor of
+    one element there (for ``betas``: a tuple or list whose first entry is one).
+
+    A write that finds the groups as it left them needs no check: this runs on the
+    path that looks at the groups again (:meth:`GroupWriter.write`)."""
+    for i, group in enumerate(groups):
+        path = ("optimizer.param_groups", i)
+        for key in ("lr",) if momentum_key is None else ("lr", momentum_key):
+            if key not in group:
+                raise ValueError(
+                    f"optimizer.param_groups[{i}] has no {key!r} entry to write (it was "
+                    "removed after the scheduler was built): give the group its entry "
+                    "back, or build a new scheduler"
+                )
+            value = group[key]
+            if key == "betas":
+                if not isinstance(value, (tuple, list)) or not value:
+                    betas = v.Accepted("a tuple of betas", "a vector of betas")
+                    raise v.ArgumentTypeError(v.item(path, key), value, betas)
+                value = value[0]
+                where = v.item(v.item(path, "betas"), 0)
+            else:
+                where = v.item(path, key)
+            if not _one_number(value):
+                shown = (
+                    v.Described(f"a tensor of {value.numel()} elements")
+                    if is_tensor(value)
+                    else value
+                )
+                raise v.ArgumentTypeError(where, shown, "a number or a tensor of one element")
+
+
 def warn_if_lr_replaced(
     scheduler: str, groups: Sequence[dict[str, Any]], written: Sequence[float]
 ) -> None:
     """Warn (:class:`ScheduleOverrideWarning`) when a group's lr is not the one the
-    scheduler named ``scheduler`` wrote last (``written``), before it is overwritten."""
+    scheduler named ``scheduler`` wrote last (``written``), before it is overwritten.
+    Groups whose lr cannot be read as one number are refused first
+    (:func:`check_writable`)."""
+    check_writable(groups, None)
     for i, (group, last) in enumerate(zip(groups, written)):
         lr = group["lr"]
         if lr is last:  # the float this scheduler wrote: nobody touched it
@@ -144,6 +197,17 @@ class GroupWriter:
         left there, untouched (:meth:`Column.holds`). Else False, with nothing
         written. (``Scheduler.step`` writes floats everywhere itself, in one loop.)"""
         column = self.lr
+        other = None
+        if momentum_key is not None and momentums is not None:
+            # Whether the momentum entries are as left, before any lr is written: when
+            # they are not, they are checked (a group may have lost its entry), so that
+            # a write that cannot finish starts none.
+            other = self._momentum_column(momentum_key)
+            if not other.holds(groups):
+                other = None
+                if len(groups) != len(lrs):
+                    return False
+                check_writable(groups, momentum_key)
         if column.tensors is not None:
             if not column.holds(groups):
                 return False
@@ -152,20 +216,22 @@ class GroupWriter:
             if len(written) != len(groups):
                 return False
             i = 0
-            for group in groups:
-                if group["lr"] is not written[i]:
-                    return False
-                i += 1
+            try:
+                for group in groups:
+                    if group["lr"] is not written[i]:
+                        return False
+                    i += 1
+            except KeyError:  # an lr removed: check_writable names it
+                return False
             i = 0
             for group in groups:
                 group["lr"] = lrs[i]
                 i += 1
         if momentum_key is not None and momentums is not None:
-            other = self._momentum_column(momentum_key)
-            if other.holds(groups):
+            if other is not None:
                 other.store(groups, momentums)
             else:
-                other.write(groups, momentums)
+                self._momentum_column(momentum_key).write(groups, momentums)
         return True
 
     def write(
@@ -176,7 +242,10 @@ class GroupWriter:
         momentums: list[float] | None,
     ) -> None:
         """Write every group's lr and, unless ``momentum_key`` is None, its momentum
-        (``betas[0]`` for ``"betas"``), whatever the groups hold now."""
+        (``betas[0]`` for ``"betas"``), whatever the groups hold now; groups that the
+        write would fail on part-way are refused first, nothing written
+        (:func:`check_writable`)."""
+        check_writable(groups, momentum_key if momentums is not None else None)
         self.lr.write(groups, lrs)
         if momentum_key is not None and momentums is not None:
             self._momentum_column(momentum_key).write(groups, momentums)
@@ -240,10 +309,13 @@ class Column:
             return False
         key = self.key
         i = 0
-        for group in groups:
-            if group[key] is not left[i]:
-                return False
-            i += 1
+        try:
+            for group in groups:
+                if group[key] is not left[i]:
+                    return False
+                i += 1
+        except KeyError:  # an entry removed: not what was left (check_writable names it)
+            return False
         return self.tensors is None or self.untouched()
 
     def untouched(self) -> bool:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import reprlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -68,7 +69,7 @@ class ArgumentProblem(Exception):
 
     def sentence(self) -> str:
         got = show(self.value)
-        if self.is_type_error:
+        if self.is_type_error and not isinstance(self.value, Described):
             got += f" of type {type(self.value).__name__}"
         return f"{python_path(self.argument)} must be {self.accepted.python}, got {got}{self.note}"
 
@@ -311,6 +312,17 @@ def per_group(
 # --------------------------------------------------------------------------- optimizers
 
 
+GROUP = Accepted("a dict", "a named list")
+
+
+def _shown_with_type(value: Any) -> Any:
+    """``value`` itself when every front end can show it (None, a number, a string), else
+    its (short) repr with its type, as a type error shows a value."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return Described(f"{reprlib.repr(value)} of type {type(value).__name__}")
+
+
 def param_groups_of(optimizer: Any, name: str = "optimizer") -> list[dict[str, Any]]:
     """The optimizer's ``param_groups``: a non-empty list of dicts, each with an ``lr``."""
     groups = getattr(optimizer, "param_groups", None)
@@ -323,7 +335,7 @@ def param_groups_of(optimizer: Any, name: str = "optimizer") -> list[dict[str, A
         raise ValueError(f"{name} has no parameter groups: param_groups is empty")
     for i, group in enumerate(groups):
         if group.__class__ is not dict and not isinstance(group, Mapping):
-            raise TypeError(f"{name}.param_groups[{i}] must be a dict, got {type(group).__name__}")
+            raise ArgumentTypeError((f"{name}.param_groups", i), _shown_with_type(group), GROUP)
         if "lr" not in group:
             raise ValueError(f"{name}.param_groups[{i}] has no 'lr' entry")
     return groups
@@ -346,9 +358,10 @@ def momentum_key_of(optimizer: Any, groups: list[dict[str, Any]]) -> str | None:
     if key == "betas":
         for i, group in enumerate(groups):
             if not isinstance(group["betas"], (tuple, list)) or not group["betas"]:
-                raise ValueError(
-                    f"optimizer.param_groups[{i}]['betas'] must be a tuple of betas, "
-                    f"got {group['betas']!r}"
+                raise ArgumentValueError(
+                    ("optimizer.param_groups", i, "betas"),
+                    group["betas"],
+                    Accepted("a tuple of betas", "a vector of betas"),
                 )
     return key
 
@@ -385,6 +398,9 @@ def check_group_count(groups: Sequence[Any], expected: int) -> None:
 # --------------------------------------------------------------------------- state dicts
 
 
+STATE = Accepted("a dict", "a named list")
+
+
 def check_saved_state(state: Any, keys: Sequence[str], saved_by: str) -> Mapping[str, Any]:
     """A state dict to load: a mapping holding every one of ``keys``.
 
@@ -392,7 +408,8 @@ def check_saved_state(state: Any, keys: Sequence[str], saved_by: str) -> Mapping
     message when keys are missing (a state of another scheduler, or torch's own).
     """
     if not isinstance(state, Mapping):
-        raise TypeError(f"state_dict must be a dict, got {type(state).__name__}")
+        # Python's sentence names the type ("got list"); R shows the value it was given.
+        raise ArgumentTypeError("state_dict", Described(type(state).__name__), STATE)
     missing = [k for k in keys if k not in state]
     if missing:
         raise ValueError(

@@ -286,22 +286,26 @@ class Scheduler:
             rest = other.rest  # type: ignore[union-attr]
             new: list[Any] = momentums if rest is None else []  # betas: (m, beta2)
             i = 0
-            for group in groups:
-                if group["lr"] is not left[i] or group[key] is not old[i]:
-                    restore(groups, i, "lr", left)
-                    restore(groups, i, key, old)  # type: ignore[arg-type]
-                    break
-                group["lr"] = lrs[i]
-                if rest is None:
-                    group[key] = momentums[i]
+            try:
+                for group in groups:
+                    if group["lr"] is not left[i] or group[key] is not old[i]:
+                        restore(groups, i, "lr", left)
+                        restore(groups, i, key, old)  # type: ignore[arg-type]
+                        break
+                    group["lr"] = lrs[i]
+                    if rest is None:
+                        group[key] = momentums[i]
+                    else:
+                        pair = (momentums[i], rest[i])
+                        group[key] = pair
+                        new.append(pair)
+                    i += 1
                 else:
-                    pair = (momentums[i], rest[i])
-                    group[key] = pair
-                    new.append(pair)
-                i += 1
-            else:
-                other.floats = new  # type: ignore[union-attr]
-                done = True
+                    other.floats = new  # type: ignore[union-attr]
+                    done = True
+            except KeyError:  # a group lost an entry: the checked write below names it
+                restore(groups, i, "lr", left)
+                restore(groups, i, key, old)  # type: ignore[arg-type]
         if not done and not writer.write_held(groups, lrs, left, key, momentums):
             if len(groups) != len(lrs):
                 v.check_group_count(groups, len(lrs))

@@ -247,3 +247,77 @@ def test_write_held_writes_only_when_the_groups_hold_what_was_written_last(tenso
         groups[1]["lr"] = float("0.75")  # an equal float, but not the one written
     assert not writer.write_held(groups, [0.1, 0.2], [0.5, 0.75], "momentum", [0.7, 0.6])
     assert [g["momentum"] for g in groups] == [0.7, 0.6]  # nothing written
+
+
+# --------------------------------------------------------------------------- groups a write would fail on
+
+
+def _schedulers_to_check() -> dict[str, Any]:
+    from lr_one_cycle import CyclicLR, SequentialLR, WarmupLR
+
+    def one_cycle(o: Any) -> Any:
+        return OneCycleLR(o, max_lr=0.1, total_steps=20)
+
+    def cyclic(o: Any) -> Any:
+        return CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=3)
+
+    def warmup(o: Any) -> Any:
+        return WarmupLR(o, one_cycle(o), warmup_steps=2)
+
+    def sequential(o: Any) -> Any:
+        return SequentialLR(o, [one_cycle(o), cyclic(o)], milestones=[20])
+
+    return {"OneCycleLR": one_cycle, "CyclicLR": cyclic, "WarmupLR": warmup,
+            "SequentialLR": sequential}
+
+
+def _state(opt: Any, scheduler: Any) -> Any:
+    def plain(x: Any) -> Any:
+        return x.tolist() if isinstance(x, torch.Tensor) else x
+
+    groups = [{k: plain(x) for k, x in g.items() if k != "params"} for g in opt.param_groups]
+    return groups, scheduler.last_epoch
+
+
+@pytest.mark.parametrize("name", ["OneCycleLR", "CyclicLR", "WarmupLR", "SequentialLR"])
+@pytest.mark.parametrize("kind", ["SGD", "Adam"])
+@pytest.mark.parametrize("removed", ["lr", "momentum"])
+@pytest.mark.parametrize("tensors", [False, True])
+def test_a_group_that_lost_an_entry_is_refused_naming_it_and_nothing_is_written(
+    name: str, kind: str, removed: str, tensors: bool
+) -> None:
+    opt = optimizer(kind, 3, dtype=torch.float64 if tensors else None)
+    scheduler = _schedulers_to_check()[name](opt)
+    for _ in range(2):
+        opt.step()
+        scheduler.step()
+    key = removed if removed == "lr" or kind == "SGD" else "betas"
+    del opt.param_groups[1][key]
+    before = _state(opt, scheduler)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScheduleOverrideWarning)
+        with pytest.raises(ValueError, match=rf"^optimizer\.param_groups\[1\] has no '{key}' entry"):
+            scheduler.step()
+    assert _state(opt, scheduler) == before
+
+
+@pytest.mark.parametrize("name", ["OneCycleLR", "CyclicLR", "WarmupLR", "SequentialLR"])
+@pytest.mark.parametrize("where", ["lr", "momentum"])
+def test_a_group_holding_a_tensor_of_two_elements_is_refused_and_nothing_is_written(
+    name: str, where: str
+) -> None:
+    opt = optimizer("SGD", 3)
+    scheduler = _schedulers_to_check()[name](opt)
+    opt.step()
+    scheduler.step()
+    opt.param_groups[1][where] = torch.tensor([0.5, 0.5])
+    before = _state(opt, scheduler)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScheduleOverrideWarning)
+        with pytest.raises(TypeError) as raised:
+            scheduler.step()
+    assert str(raised.value) == (
+        f"optimizer.param_groups[1]['{where}'] must be a number or a tensor of one element, "
+        "got a tensor of 2 elements"
+    )
+    assert _state(opt, scheduler) == before

@@ -287,10 +287,15 @@ class Stepper:
 
 def _table(steps: Any, lr: Any, momentum: Any) -> dict[str, Any]:
     """Columns for R: the steps evaluated, and the values as flat lists, step after step
-    with one value per group (``groups`` of them)."""
+    with one value per group (``groups`` of them). No steps: no values, and the groups
+    the schedule has (a schedule's values at no steps are ``(0, groups)``, or ``(0,)``
+    for one group)."""
     lr = np.asarray(lr, dtype=np.float64)
     count = np.asarray(steps).size
-    lr = lr.reshape(count, -1)
+    if count:
+        lr = lr.reshape(count, -1)
+    else:
+        lr = lr.reshape(0, lr.shape[1] if lr.ndim == 2 else 1)
     return {
         "step": np.asarray(steps).reshape(-1).tolist(),
         "groups": lr.shape[1],

@@ -41,7 +41,8 @@ py_state <- function(state_dict, path = "state_dict") {
 #   (reticulate's own conversion hands them as Python objects);
 # - a 1-d array or a one-column matrix is its vector (R's own `dim` has no meaning
 #   for Python); a matrix with more columns, or an array of higher rank, is refused;
-# - a factor is refused (it would cross as its level codes);
+# - a factor is refused (it would cross as its level codes), and so is what is neither
+#   a vector nor a list (an environment, a formula), which reticulate cannot convert;
 # - a list (named or not) crosses as a Python list of its converted elements, so
 #   `list(body = .01, head = .1)` means what `c(body = .01, head = .1)` means;
 # - NA (logical, integer, double or character) crosses as NaN, which every Python
@@ -68,7 +69,12 @@ py_value <- function(x, path) {
     return(x)
   }
   if (!is.atomic(x)) {
-    return(x)
+    # An environment (an R6 object), a formula, an S4 object...: nothing Python takes
+    # (reticulate would fail with "Unable to convert R object to Python type").
+    stop(lronecycle_error(sprintf(
+      "%s must be a value (a number, a string, TRUE or FALSE, a vector or a list), got %s",
+      path, r_literal(x)
+    ), python_type = "TypeError", argument = path))
   }
   shape <- dim(x)
   if (!is.null(shape)) {
@@ -94,4 +100,30 @@ py_value <- function(x, path) {
 describe_array <- function(shape) {
   kind <- if (length(shape) == 2L) "matrix" else "array"
   sprintf("a %s %s", paste(shape, collapse = " x "), kind)
+}
+
+# An R scale_fn as Python calls it: its result is converted in R before it crosses (a
+# 1-d array or a 1 x 1 matrix is its number: reticulate would crash on it) and anything
+# but one finite number is refused in R's words, naming scale_fn (reticulate would take a
+# logical NA as True, and a numeric NA would write NaN learning rates). A Python
+# function is left as it is.
+checked_scale_fn <- function(fn) {
+  if (!is.function(fn) || inherits(fn, "python.builtin.object")) {
+    return(fn)
+  }
+  force(fn)
+  function(x) {
+    value <- fn(x)
+    if (is.atomic(value) && !is.null(dim(value)) && length(value) == 1L) {
+      value <- as.vector(value)
+    }
+    if (!is.numeric(value) || is.factor(value) || length(value) != 1L || !is.finite(value)) {
+      one_number <- is.numeric(value) && !is.factor(value) && length(value) == 1L
+      raise_in_callback(lronecycle_error(
+        paste0("scale_fn must return one finite number, got ", r_show(unname(value), TRUE)),
+        python_type = if (one_number) "ValueError" else "TypeError", argument = "scale_fn"
+      ))
+    }
+    as.double(value)
+  }
 }

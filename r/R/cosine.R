@@ -126,14 +126,20 @@ lr_linear_cyclical_scheduler <- function(optimizer, param_name = "lr", start_val
   ignite_scheduler("lr_linear_cyclical_scheduler", optimizer, settings)
 }
 
-# R counts groups from 1, Python from 0: a numeric param_group_index is shifted before
-# it crosses (and messages show the R value the user gave).
+# R counts groups from 1, Python from 0: param_group_index is converted as every
+# argument is (a 1-d array or one-column matrix is its vector, a list of one value that
+# value) and then, when it is one number, shifted before it crosses; messages show the
+# R value the user gave.
 ignite_scheduler <- function(kind, optimizer, settings) {
-  index <- settings$param_group_index
   shown <- settings
-  if (is.numeric(index) && length(index) == 1L && is.null(dim(index)) && !is.na(index)) {
-    settings$param_group_index <- index - 1
+  index <- py_value(settings$param_group_index, "param_group_index")
+  if (is.list(index) && length(index) == 1L && is.numeric(index[[1]])) {
+    index <- index[[1]]
   }
+  if (is.numeric(index) && length(index) == 1L && !is.na(index)) {
+    index <- index - 1
+  }
+  settings["param_group_index"] <- list(index)
   entries <- if (is.character(settings$param_name)) settings$param_name else character()
   new_scheduler(kind, optimizer, settings, entries = entries, shown = shown)
 }

@@ -24,7 +24,8 @@
 #' An R function of one number works: Python calls it (through reticulate) with the
 #' cycle number, counted from 1 (`scale_mode = "cycle"`, once per cycle), or with the
 #' step (`"iterations"`, once per step: slower, some microseconds per step), and it
-#' returns the amplitude's scale, a number in \[0, 1\]. `mode` is then not used (as in
+#' returns the amplitude's scale, a number in \[0, 1\]; anything but one finite number
+#' (`NA`, `NULL`, a string, several numbers) is refused, naming `scale_fn`. `mode` is then not used (as in
 #' torch). A scheduler with an R `scale_fn` has no state dict (a state dict holds plain
 #' values, and Python saves a `scale_fn` by its name): `$state_dict()` and
 #' `$load_state_dict()` raise; rebuild it with the same `scale_fn` and `last_epoch = k`
@@ -86,13 +87,16 @@ lr_cyclic <- function(optimizer,
                       max_momentum = 0.9,
                       last_epoch = -1,
                       verbose = FALSE) {
-  scheduler <- new_scheduler("lr_cyclic", optimizer, list(
+  settings <- list(
     base_lr = base_lr, max_lr = max_lr, step_size_up = step_size_up,
     step_size_down = step_size_down, mode = mode, gamma = gamma, scale_fn = scale_fn,
     scale_mode = scale_mode, cycle_momentum = cycle_momentum,
     base_momentum = base_momentum, max_momentum = max_momentum, last_epoch = last_epoch,
     verbose = verbose
-  ))
+  )
+  shown <- settings
+  settings["scale_fn"] <- list(checked_scale_fn(scale_fn))
+  scheduler <- new_scheduler("lr_cyclic", optimizer, settings, shown = shown)
   if (is.function(scale_fn)) {
     no_state <- function(...) {
       stop(lronecycle_error(paste(
@@ -150,10 +154,13 @@ cyclic_lr_schedule <- function(steps = NULL,
                                base_momentum = 0.8,
                                max_momentum = 0.9,
                                exact = TRUE) {
-  schedule_table(bridge()$cyclic_lr_table, "cyclical", list(
+  args <- list(
     steps = steps, exact = exact, base_lr = base_lr, max_lr = max_lr,
     step_size_up = step_size_up, step_size_down = step_size_down, mode = mode,
     gamma = gamma, scale_fn = scale_fn, scale_mode = scale_mode,
     base_momentum = base_momentum, max_momentum = max_momentum
-  ))
+  )
+  sent <- args
+  sent["scale_fn"] <- list(checked_scale_fn(scale_fn))
+  schedule_table(bridge()$cyclic_lr_table, "cyclical", sent, shown = args)
 }

@@ -56,9 +56,25 @@ python_error <- function(e) {
   if (is.null(last) || !grepl(paste0(last$type, ":"), conditionMessage(e), fixed = TRUE)) {
     stop(e)
   }
+  raised <- raised_in_callback(last$value)
+  if (!is.null(raised)) stop(raised)
   # The package's structured errors (ArgumentValueError, ...) are ValueError/TypeError.
   stop(lronecycle_error(r_notation(last$value), python_type = sub("^Argument", "", last$type),
                         python_message = last$value))
+}
+
+# An R function that Python calls (an R scale_fn) raises `condition` through Python,
+# which carries only its message (as a RuntimeError): the condition is kept here, and
+# raised_in_callback() gives it back when Python's error is that message.
+raise_in_callback <- function(condition) {
+  .py$callback_error <- condition
+  stop(condition)
+}
+
+raised_in_callback <- function(message) {
+  kept <- .py$callback_error
+  .py$callback_error <- NULL
+  if (!is.null(kept) && identical(message, conditionMessage(kept))) kept else NULL
 }
 
 # ---------------------------------------------------------------------------- rendering
@@ -66,7 +82,7 @@ python_error <- function(e) {
 # The parts of lr_one_cycle._validate.ArgumentProblem as an R sentence:
 # "<argument> must be <accepted, R wording>, got <value as R shows it><note>".
 problem_error <- function(parts, shown) {
-  path <- as.list(parts$argument)
+  path <- split_path(as.list(parts$argument))
   where <- r_path(path)
   found <- value_at(shown, path)
   type_error <- identical(parts$python_type, "TypeError")
@@ -86,6 +102,24 @@ problem_error <- function(parts, shown) {
            r_notation(parts$note)),
     python_type = parts$python_type, argument = where, python_message = parts$python_message
   )
+}
+
+# A path whose head is written in Python's notation ("optimizer.param_groups[0]
+# ['initial_lr']") as its parts ("optimizer.param_groups", 0, "initial_lr"), so that
+# the value is found among the R values shown.
+split_path <- function(path) {
+  head <- path[[1]]
+  pattern <- "^([A-Za-z_][A-Za-z0-9_.]*)((\\[[0-9]+\\]|\\['[A-Za-z_][A-Za-z0-9_]*'\\])+)$"
+  if (!is.character(head) || !grepl(pattern, head, perl = TRUE)) {
+    return(path)
+  }
+  name <- sub(pattern, "\\1", head, perl = TRUE)
+  rest <- regmatches(head, gregexpr("\\[[^]]+\\]", head, perl = TRUE))[[1]]
+  parts <- lapply(rest, function(part) {
+    inside <- substr(part, 2L, nchar(part) - 1L)
+    if (startsWith(inside, "'")) substr(inside, 2L, nchar(inside) - 1L) else as.integer(inside)
+  })
+  c(list(name), parts, path[-1])
 }
 
 # ("max_lr", 1) -> max_lr[[2]] (Python counts from 0); ("state", "x") -> state$x.

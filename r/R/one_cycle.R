@@ -21,7 +21,8 @@
 #' * `last_epoch = k` resumes at exactly step `k` (the `$last_epoch` of the scheduler
 #'   being resumed) and needs nothing in the optimizer's groups: the arguments define
 #'   the schedule. R torch applies step `k + 1` and, on a fresh optimizer, stops with
-#'   the error `param 'inital_lr' is not specified.`
+#'   the error `param 'inital_lr' not is not specified.` (R torch's wording, typos
+#'   included: its `LRScheduler` looks for an `initial_lr` entry in every group).
 #' * The optimizer's `param_groups` get only `lr` and the cycled momentum written; R
 #'   torch also adds `initial_lr`, `max_lr`, `min_lr`, `max_momentum` and
 #'   `base_momentum` entries to every group.

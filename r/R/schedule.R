@@ -98,14 +98,17 @@ warm_restarts_schedule <- function(steps, base_lr, T_0, T_mult = 1, eta_min = 0,
   ))
 }
 
-schedule_table <- function(table, title, args) {
-  columns <- call_python(table, py_arguments(args), shown = args)
+schedule_table <- function(table, title, args, shown = args) {
+  columns <- call_python(table, py_arguments(args), shown = shown)
   step <- unlist(columns$step)
-  if (is.null(step)) step <- integer()
+  if (is.null(step)) {
+    # No steps: a data frame with no rows, its step column of the type given.
+    step <- if (is.double(args$steps)) numeric() else integer()
+  }
   groups <- as.integer(columns$groups)
   by_group <- function(values) {
     if (is.null(values)) {
-      return(NA_real_)
+      return(rep(NA_real_, length(step) * groups))
     }
     # The bridge sends step after step, one value per group: rows are groups.
     as.vector(t(matrix(as.numeric(unlist(values)), nrow = groups)))
@@ -145,20 +148,35 @@ plot.lronecycle_schedule <- function(x, main = NULL, xlab = "step", ylab = NULL,
   panels <- if (with_momentum) 2L else 1L
   main <- rep_len(main %||% paste(title, c("learning rate", "momentum")), panels)
   ylab <- rep_len(ylab %||% c("learning rate", "momentum"), panels)
-  groups <- if (is.null(x$group)) rep(1L, nrow(x)) else x$group
-  n_groups <- max(c(1L, groups))
-  col <- col %||% seq_len(n_groups)
+  lines <- plot_lines(x)
+  col <- col %||% lines$groups
   if (with_momentum) {
     old <- graphics::par(mfrow = c(2L, 1L), mar = c(4, 4, 2, 1))
     on.exit(graphics::par(old))
   }
   draw <- function(values, panel) {
-    steps <- matrix(x$step, ncol = n_groups)
-    graphics::matplot(steps, matrix(values, ncol = n_groups), type = type, lty = 1,
-                      col = col, lwd = lwd, log = log, main = main[[panel]], xlab = xlab,
-                      ylab = ylab[[panel]], ...)
+    graphics::matplot(lines$step, values, type = type, lty = 1, col = col, lwd = lwd,
+                      log = log, main = main[[panel]], xlab = xlab, ylab = ylab[[panel]],
+                      ...)
   }
-  draw(x$lr, 1L)
-  if (with_momentum) draw(x$momentum, 2L)
+  draw(lines$lr, 1L)
+  if (with_momentum) draw(lines$momentum, 2L)
   invisible(x)
+}
+
+# What plot() draws: one column per group present in `x` (a subset of a schedule's rows
+# may hold some groups only, or groups of different lengths), padded with NA, where
+# matplot draws nothing; `groups`, the groups present (each keeps its colour).
+plot_lines <- function(x) {
+  groups <- if (is.null(x$group)) rep(1L, nrow(x)) else x$group
+  present <- sort(unique(groups))
+  rows <- lapply(present, function(g) which(groups == g))
+  longest <- max(c(0L, lengths(rows)))
+  by_group <- function(values) {
+    values <- as.numeric(values)
+    columns <- lapply(rows, function(i) c(values[i], rep(NA_real_, longest - length(i))))
+    matrix(unlist(columns), nrow = longest, ncol = length(rows))
+  }
+  list(groups = present, step = by_group(x$step), lr = by_group(x$lr),
+       momentum = by_group(x$momentum))
 }

@@ -28,6 +28,9 @@ new_scheduler <- function(kind, optimizer, settings, entries = character(), show
   }
   wanted <- unique(c("lr", "momentum", "betas", "initial_lr", entries))
   stand_in <- py_call(shared_stand_in(optimizer, wanted))
+  # Python names a group's entries `optimizer.param_groups[i]...`: messages show them as
+  # the R optimizer holds them.
+  if (is.environment(optimizer)) shown[["optimizer.param_groups"]] <- optimizer$param_groups
   built <- call_python(bridge()$build, list(kind, stand_in, sent), shown = shown)
   r_optimizer_scheduler(kind, built[[1]], isTRUE(built[[2]]), optimizer, wanted)
 }
@@ -76,8 +79,10 @@ plain_groups <- function(groups, wanted) {
   }
   groups <- unname(groups)
   for (i in seq_along(groups)) {
-    groups[[i]] <- plain_entries(groups[[i]], wanted,
-                                 sprintf("optimizer$param_groups[[%d]]", i))
+    # `[<-`: a NULL group stays (as None, which Python refuses, naming it); `[[<-` would
+    # drop it, and the groups R holds would no longer be the groups Python was given.
+    groups[i] <- list(plain_entries(groups[[i]], wanted,
+                                    sprintf("optimizer$param_groups[[%d]]", i)))
   }
   groups
 }
@@ -172,6 +177,8 @@ python_optimizer_scheduler <- function(kind, py, verbose, optimizer) {
     failed <- failure
     failure <<- NULL
     if (!is.null(failed$parts)) stop(problem_error(failed$parts, list()))
+    raised <- raised_in_callback(failed$message)
+    if (!is.null(raised)) stop(raised)
     stop(lronecycle_error(r_notation(failed$message),
                           python_type = sub("^Argument", "", failed$type),
                           python_message = failed$message))
@@ -186,7 +193,8 @@ python_optimizer_scheduler <- function(kind, py, verbose, optimizer) {
   }
   self$get_last_lr <- last_values
   self$load_state_dict <- function(state_dict) {
-    call_python(bridge()$load_state, list(py, py_state(state_dict)))
+    call_python(bridge()$load_state, list(py, py_state(state_dict)),
+                shown = list(state_dict = state_dict))
     invisible(self)
   }
   self$resume_with <- function(...) {
@@ -305,7 +313,8 @@ r_optimizer_scheduler <- function(kind, py, verbose, optimizer, wanted) {
   self$get_last_lr <- function() last_lr
   self$load_state_dict <- function(state_dict) {
     check_groups()
-    call_python(bridge()$load_state, list(py, py_state(state_dict)))
+    call_python(bridge()$load_state, list(py, py_state(state_dict)),
+                shown = list(state_dict = state_dict))
     move(bridge()$describe(py)$position)
     invisible(self)
   }

@@ -218,3 +218,30 @@ test_that("param_group_index counts from 1 in R, in arguments and messages", {
   expect_identical(group_values(optimizer)$lr, c(0.1, 1))
   expect_output(print(scheduler), "param_group_index = 2", fixed = TRUE)
 })
+
+test_that("param_group_index as a 1-d array, a one-column matrix or a list of one number counts from 1", {
+  skip_if_no_python()
+  forms <- list(array(1), matrix(1), list(1), array(2), matrix(2L), list(2))
+  for (index in forms) {
+    for (build in list(lr_cosine_annealing_scheduler, lr_linear_cyclical_scheduler)) {
+      optimizer <- sgd(c(0.1, 0.2))
+      scheduler <- build(optimizer, "lr", start_value = 1, end_value = 0, cycle_size = 10,
+                         param_group_index = index)
+      scheduler$step()
+      expected <- c(0.1, 0.2)
+      expected[[index[[1]]]] <- 1
+      expect_identical(group_values(optimizer)$lr, expected, info = r_literal(index))
+      expect_output(print(scheduler), paste("param_group_index =", index[[1]]), fixed = TRUE)
+    }
+  }
+  # Out of range, the message shows the value as given, counted from 1.
+  expect_error(
+    lr_cosine_annealing_scheduler(sgd(c(0.1, 0.2)), "lr", 1, 0, 10, param_group_index = array(3)),
+    "in 1..2 (the optimizer has 2 parameter groups), got 3", fixed = TRUE,
+    class = "lronecycle_error"
+  )
+  expect_error(
+    lr_cosine_annealing_scheduler(sgd(c(0.1, 0.2)), "lr", 1, 0, 10, param_group_index = matrix(1:2)),
+    "param_group_index must be NULL or a group index", fixed = TRUE, class = "lronecycle_error"
+  )
+})

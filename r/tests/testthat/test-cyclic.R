@@ -245,3 +245,54 @@ test_that("cyclic_lr_schedule() holds what the scheduler applies, and Python's v
                                scale_fn = function(cycle) 1 / cycle)
   expect_identical(scaled$lr[c(3, 7, 11)], c(1, 1 / 2, 1 / 3))
 })
+
+test_that("an R scale_fn's result is converted in R, and anything but one finite number is refused", {
+  skip_if_no_python()
+  # A 1-d array or a 1 x 1 matrix is its number (reticulate would crash on it).
+  plain <- cyclic_lr_schedule(0:9, base_lr = 0.01, max_lr = 0.1, step_size_up = 2,
+                              scale_fn = function(cycle) 0.5)
+  for (wrapped in list(function(cycle) array(0.5), function(cycle) matrix(0.5))) {
+    expect_identical(cyclic_lr_schedule(0:9, base_lr = 0.01, max_lr = 0.1, step_size_up = 2,
+                                        scale_fn = wrapped), plain)
+    optimizer <- sgd()
+    scheduler <- lr_cyclic(optimizer, base_lr = 0.01, max_lr = 0.1, step_size_up = 2,
+                           scale_fn = wrapped)
+    for (i in 1:3) scheduler$step()
+    expect_identical(optimizer$param_groups[[1]]$lr, plain$lr[[4]])
+  }
+  cases <- list(
+    list(function(cycle) NA, "NA", "TypeError"),
+    list(function(cycle) NA_real_, "NA", "ValueError"),
+    list(function(cycle) NaN, "NaN", "ValueError"),
+    list(function(cycle) Inf, "Inf", "ValueError"),
+    list(function(cycle) NULL, "NULL", "TypeError"),
+    list(function(cycle) c(1, 2), "c(1, 2) (length 2)", "TypeError"),
+    list(function(cycle) "a", "\"a\" (a character string)", "TypeError"),
+    list(function(cycle) TRUE, "TRUE", "TypeError"),
+    list(function(cycle) matrix(c(0.5, 0.5)), "c(0.5, 0.5) (length 2)", "TypeError")
+  )
+  for (case in cases) {
+    message <- paste("scale_fn must return one finite number, got", case[[2]])
+    for (run in list(
+      function() cyclic_lr_schedule(0:5, base_lr = 0.01, max_lr = 0.1, step_size_up = 2,
+                                    scale_fn = case[[1]]),
+      function() lr_cyclic(sgd(), base_lr = 0.01, max_lr = 0.1, step_size_up = 2,
+                           scale_fn = case[[1]])
+    )) {
+      err <- tryCatch(run(), error = function(e) e)
+      expect_s3_class(err, "lronecycle_error")
+      expect_identical(conditionMessage(err), message)
+      expect_identical(err$argument, "scale_fn")
+      expect_identical(err$python_type, case[[3]])
+    }
+  }
+  # On a Python optimizer, a scheduler whose scale_fn fails changes nothing.
+  groups <- list(reticulate::dict(lr = 0.1, momentum = 0.9))
+  optimizer <- py_bridge()$ROptimizer(groups, reticulate::dict(lr = 0.1, momentum = 0.9))
+  before <- optimizer$param_groups
+  err <- tryCatch(lr_cyclic(optimizer, base_lr = 0.01, max_lr = 0.1, step_size_up = 2,
+                            scale_fn = function(cycle) NA_real_), error = function(e) e)
+  expect_identical(conditionMessage(err), "scale_fn must return one finite number, got NA")
+  expect_identical(err$argument, "scale_fn")
+  expect_identical(optimizer$param_groups, before)
+})

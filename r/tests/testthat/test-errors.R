@@ -107,3 +107,34 @@ test_that("values are shown as R prints them", {
   expect_identical(r_path(list("max_lr", 1L)), "max_lr[[2]]")
   expect_identical(r_path(list("state_dict['last_epoch']")), "state_dict$last_epoch")
 })
+
+test_that("state dicts and groups refused in R's words: the values as R holds them", {
+  skip_if_no_python()
+  optimizer <- sgd(c(0.1, 0.2))
+  scheduler <- lr_one_cycle(optimizer, max_lr = c(0.01, 0.1), total_steps = 10)
+  scheduler$step()
+  before <- optimizer$param_groups
+  bad_epoch <- scheduler$state_dict()
+  bad_epoch$last_epoch <- NA
+  cases <- list(
+    list(NULL, "state_dict must be a named list, got NULL"),
+    list("x", "state_dict must be a named list, got \"x\" (a character string)"),
+    list(bad_epoch, "state_dict$last_epoch must be an integer >= 0, got NA")
+  )
+  for (case in cases) {
+    err <- tryCatch(scheduler$load_state_dict(case[[1]]), error = function(e) e)
+    expect_s3_class(err, "lronecycle_error")
+    expect_identical(conditionMessage(err), case[[2]])
+  }
+  expect_identical(optimizer$param_groups, before)
+  expect_identical(scheduler$last_epoch, 1L)
+  # A path Python writes in its own notation is found among the R values.
+  resumed <- new.env()
+  resumed$param_groups <- list(list(lr = 0.1, initial_lr = NA))
+  expect_error(lr_cosine_annealing_warm_restarts(resumed, T_0 = 3, last_epoch = 2),
+               "optimizer$param_groups[[1]]$initial_lr must be a finite number, got NA",
+               fixed = TRUE, class = "lronecycle_error")
+  expect_identical(split_path(list("optimizer.param_groups[0]['initial_lr']")),
+                   list("optimizer.param_groups", 0L, "initial_lr"))
+  expect_identical(split_path(list("max_lr", 1L)), list("max_lr", 1L))
+})

@@ -293,3 +293,32 @@ test_that("last_epoch = k needs nothing in the groups, and param_groups get no e
   lr_one_cycle(r_optimizer, max_lr = 0.01, total_steps = 30)
   expect_identical(names(r_optimizer$param_groups[[1]]), c("params", "lr", "momentum"))
 })
+
+test_that("a group of an R optimizer that is not a named list is refused, naming it", {
+  skip_if_no_python()
+  cases <- list(
+    list(NULL, "NULL"),
+    list("a", "\"a\" (a character string)"),
+    list(list(0.1), "list(0.1)")
+  )
+  for (case in cases) {
+    optimizer <- new.env()
+    optimizer$param_groups <- list(list(lr = 0.1, momentum = 0.9), case[[1]])
+    before <- optimizer$param_groups
+    err <- tryCatch(lr_one_cycle(optimizer, max_lr = 0.1, total_steps = 10),
+                    error = function(e) e)
+    expect_s3_class(err, "lronecycle_error")
+    expect_identical(conditionMessage(err), paste(
+      "optimizer$param_groups[[2]] must be a named list, got", case[[2]]
+    ))
+    expect_identical(err$argument, "optimizer$param_groups[[2]]")
+    expect_identical(err$python_type, "TypeError")
+    expect_identical(optimizer$param_groups, before)
+  }
+  optimizer <- new.env()
+  optimizer$param_groups <- list(list(lr = 0.1, betas = NA))
+  optimizer$defaults <- list(lr = 0.1, betas = c(0.9, 0.999))
+  expect_error(lr_one_cycle(optimizer, max_lr = 0.1, total_steps = 10),
+               "optimizer$param_groups[[1]]$betas must be a vector of betas, got NA",
+               fixed = TRUE, class = "lronecycle_error")
+})

@@ -81,3 +81,62 @@ test_that("plot() takes main, xlab, ylab, type, col, lwd and log", {
   expect_identical(graphics::par("mfrow"), c(1L, 1L)) # no momentum panel
   grDevices::dev.off()
 })
+
+test_that("every schedule function gives a data frame with no rows for no steps", {
+  skip_if_no_python()
+  calls <- list(
+    function(steps, lr) one_cycle_schedule(steps, max_lr = lr, total_steps = 10),
+    function(steps, lr) cosine_annealing_schedule(steps, start_value = 0.1, end_value = 0.01,
+                                                  cycle_size = 10),
+    function(steps, lr) linear_cyclical_schedule(steps, start_value = 0.1, end_value = 0.01,
+                                                 cycle_size = 10),
+    function(steps, lr) warm_restarts_schedule(steps, base_lr = lr, T_0 = 10),
+    function(steps, lr) cyclic_lr_schedule(steps, base_lr = lr / 10, max_lr = lr,
+                                           step_size_up = 5),
+    function(steps, lr) warmup_stable_decay_schedule(steps, peak_lr = lr, warmup_steps = 2,
+                                                     stable_steps = 2, decay_steps = 2),
+    function(steps, lr) warmup_cosine_schedule(steps, peak_lr = lr, warmup_steps = 2,
+                                               total_steps = 10)
+  )
+  for (i in seq_along(calls)) {
+    for (lr in list(0.1, c(0.1, 0.2))) {
+      some <- calls[[i]](0:3, lr)
+      for (steps in list(integer(0), numeric(0), (0:9)[0:9 > 20])) {
+        none <- calls[[i]](steps, lr)
+        expect_s3_class(none, "lronecycle_schedule")
+        expect_identical(nrow(none), 0L, info = i)
+        expect_identical(names(none), names(some), info = i)
+        expect_identical(attr(none, "title"), attr(some, "title"))
+        expect_identical(vapply(none[-1], typeof, ""), vapply(some[-1], typeof, ""), info = i)
+      }
+    }
+  }
+})
+
+test_that("plot() draws one line per group present, for any subset of a schedule's rows", {
+  skip_if_no_python()
+  schedule <- one_cycle_schedule(0:50, max_lr = c(0.01, 0.1, 1), total_steps = 50)
+  column <- function(rows) as.numeric(rows)
+  second <- schedule[schedule$group == 2, ]
+  lines <- plot_lines(second)
+  expect_identical(lines$groups, 2L)
+  expect_identical(lines$step, matrix(column(second$step), ncol = 1))
+  expect_identical(lines$lr, matrix(second$lr, ncol = 1))
+  expect_identical(lines$momentum, matrix(second$momentum, ncol = 1))
+  # Groups 1 and 3, of different lengths: NA pads the shorter.
+  uneven <- schedule[schedule$group != 2 & (schedule$group == 3 | schedule$step < 10), ]
+  lines <- plot_lines(uneven)
+  expect_identical(lines$groups, c(1L, 3L))
+  expect_identical(dim(lines$lr), c(51L, 2L))
+  expect_identical(lines$lr[, 2], uneven$lr[uneven$group == 3])
+  expect_identical(lines$lr[, 1], c(uneven$lr[uneven$group == 1], rep(NA_real_, 41)))
+  expect_identical(lines$step[1:10, 1], column(0:9))
+  # Drawn without a warning, in the groups' own colours.
+  grDevices::pdf(NULL)
+  on.exit(grDevices::dev.off())
+  expect_no_warning(plot(second))
+  expect_no_warning(plot(uneven))
+  # One group only: the whole schedule as it was.
+  single <- one_cycle_schedule(0:20, max_lr = 0.1, total_steps = 20)
+  expect_identical(plot_lines(single)$lr, matrix(single$lr, ncol = 1))
+})

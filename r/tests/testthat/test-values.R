@@ -125,3 +125,36 @@ test_that("values inside an R optimizer's groups are converted too", {
   scheduler$step()
   expect_identical(scheduler$get_last_lr(), lrs_after(0.01, steps = 1)[[1]])
 })
+
+test_that("an environment or a formula as an argument is refused in R, naming it", {
+  skip_if_no_python()
+  optimizer <- sgd(c(0.1, 0.2))
+  before <- optimizer$param_groups
+  accepted <- "must be a value (a number, a string, TRUE or FALSE, a vector or a list), got"
+  fake <- FakeOptimizer$new(0.1)
+  cases <- list(
+    list(function() one_cycle_schedule(max_lr = new.env(), total_steps = 10), "max_lr",
+         "an environment (environment)"),
+    list(function() lr_one_cycle(optimizer, max_lr = 0.1, total_steps = fake), "total_steps",
+         "an environment (fake_optimizer)"),
+    list(function() lr_one_cycle(optimizer, max_lr = list(0.1, new.env()), total_steps = 10),
+         "max_lr[[2]]", "an environment (environment)"),
+    list(function() warm_restarts_schedule(0:3, base_lr = 0.1, T_0 = y ~ x), "T_0",
+         "an object of class formula")
+  )
+  for (case in cases) {
+    err <- tryCatch(case[[1]](), error = function(e) e)
+    expect_s3_class(err, "lronecycle_error")
+    expect_identical(conditionMessage(err), paste(case[[2]], accepted, case[[3]]))
+    expect_identical(err$argument, case[[2]])
+    expect_identical(err$python_type, "TypeError")
+  }
+  expect_identical(optimizer$param_groups, before)
+  # A scheduler's resume_with() and a state dict likewise.
+  scheduler <- lr_one_cycle(optimizer, max_lr = 0.1, total_steps = 10)
+  expect_identical(refusal(scheduler$resume_with(total_steps = new.env())),
+                   paste("total_steps", accepted, "an environment (environment)"))
+  expect_identical(refusal(scheduler$load_state_dict(list(last_epoch = new.env()))),
+                   paste("state_dict$last_epoch", accepted, "an environment (environment)"))
+  expect_identical(scheduler$last_epoch, 0L)
+})
