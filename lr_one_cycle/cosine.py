@@ -436,10 +436,7 @@ class LinearCyclicalScheduler(_CyclicalScheduler):
 
 def _param_name(value: Any) -> str:
     if not isinstance(value, str):
-        raise TypeError(
-            f"param_name must be a string such as 'lr', got {value!r} of type "
-            f"{type(value).__name__}"
-        )
+        raise v.ArgumentTypeError("param_name", value, "a string such as 'lr'")
     return value
 
 

@@ -168,7 +168,7 @@ def test_degenerate_phase_lengths_give_a_finite_schedule(kwargs, expected_first_
         (11, ValueError, "step must be in 0..10 (total_steps=10), got 11"),
         (-1, ValueError, "step must be an integer >= 0, got -1"),
         (2.5, ValueError, "step must be an integer >= 0, got 2.5"),
-        ("3", TypeError, "steps must be an integer or an array of integers, got str"),
+        ("3", TypeError, "steps must be an integer or an array of integers, got '3' of type str"),
         ([0, 11], ValueError, "steps must be in 0..10 (total_steps=10), got values from 0 to 11"),
         ([0.5], ValueError, "steps must be whole numbers; got non-integer values"),
     ],

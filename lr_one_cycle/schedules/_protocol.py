@@ -394,7 +394,7 @@ def steps_array(
         "a number or an array of numbers" if fractional else ("an integer or an array of integers")
     )
     if isinstance(values, (str, bytes, bool)) or values is None:
-        raise TypeError(f"{name} must be {kind}, got {type(values).__name__}")
+        raise v.ArgumentTypeError(name, values, kind)
     array = np.asarray(values)
     if array.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be {kind}, got an array of {array.dtype}")
