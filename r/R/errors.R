@@ -221,6 +221,7 @@ r_notation <- function(text) {
   if (is.null(text) || !nzchar(text)) {
     return(if (is.null(text)) "" else text)
   }
+  text <- r_values(text)  # first: a shown list ['x'] is not a key lookup
   text <- gsub("\\boptimizer\\.", "optimizer$", text, perl = TRUE)
   text <- gsub("\\['([A-Za-z_][A-Za-z0-9_]*)'\\]", "$\\1", text, perl = TRUE)
   indices <- gregexpr("(?<=[A-Za-z0-9_\\]])\\[[0-9]+\\]", text, perl = TRUE)
@@ -231,4 +232,33 @@ r_notation <- function(text) {
   text <- gsub("\\bTrue\\b", "TRUE", text, perl = TRUE)
   text <- gsub("\\bFalse\\b", "FALSE", text, perl = TRUE)
   gsub("\\bNone\\b", "NULL", text, perl = TRUE)
+}
+
+# Python values in a plain Python sentence, after "saved", "here" or "got" (where a
+# sentence shows a value, not an interval such as [0, 1]): a list `[0.5, 1.0, nan]` as
+# `c(0.5, 1, NA)`, `nan` as NA, a string 'cos' as "cos"; and Python's words for kinds
+# and calls as R's (a dict is a named list; an unexpected keyword is an unused argument).
+r_values <- function(text) {
+  item <- function(x) {
+    x <- trimws(x)
+    x <- sub("^'(.*)'$", "\"\\1\"", x, perl = TRUE)
+    x <- sub("^(-?[0-9]+)\\.0$", "\\1", x, perl = TRUE)
+    if (identical(x, "nan")) "NA" else x
+  }
+  lists <- gregexpr("(?<=\\bsaved |\\bhere |\\bgot )\\[[^][]*\\]", text, perl = TRUE)
+  regmatches(text, lists) <- lapply(regmatches(text, lists), function(found) {
+    vapply(found, function(one) {
+      inner <- substr(one, 2L, nchar(one) - 1L)
+      items <- if (nzchar(trimws(inner))) strsplit(inner, ",", fixed = TRUE)[[1]] else character()
+      shown <- vapply(items, item, "", USE.NAMES = FALSE)
+      if (length(shown) == 1L) shown else paste0("c(", paste(shown, collapse = ", "), ")")
+    }, "")
+  })
+  text <- gsub("\\b(saved|here|got) nan\\b", "\\1 NA", text, perl = TRUE)
+  text <- gsub("\\b(saved|here|got) '([^']*)'", "\\1 \"\\2\"", text, perl = TRUE)
+  text <- gsub("\\blist of dicts\\b", "list of named lists", text, perl = TRUE)
+  text <- gsub("\\bmust be a dict\\b", "must be a named list", text, perl = TRUE)
+  text <- gsub("\\ban array of bool\\b", "a logical vector", text, perl = TRUE)
+  unexpected <- "^[A-Za-z_]\\w*\\.(\\w+)\\(\\) got an unexpected keyword argument '([^']*)'"
+  sub(unexpected, "$\\1(): unused argument (\\2)", text, perl = TRUE)
 }

@@ -185,7 +185,7 @@ test_that("state_dict() round trips through saveRDS(), and last_epoch = k resume
   other <- lr_cyclic(sgd(), base_lr = 0.001, max_lr = 0.02, step_size_up = 4)
   expect_identical(refusal(other$load_state_dict(readRDS(file))), paste(
     "state_dict was saved for another schedule; these settings differ: max_lrs (saved",
-    "[0.01], here [0.02]); mode (saved 'triangular2', here 'triangular')"
+    "0.01, here 0.02); mode (saved \"triangular2\", here \"triangular\")"
   ))
   expect_identical(other$last_epoch, 0L)
 })

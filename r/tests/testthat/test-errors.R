@@ -90,6 +90,33 @@ test_that("r_notation() rewrites Python's notation only", {
     "schedulers[[3]] is schedulers[[1]]; state_dict$schedulers[[2]]$max_lrs[[1]]"
   )
   expect_identical(r_notation("a number in [0, 1] or [0.5, 1)"), "a number in [0, 1] or [0.5, 1)")
+  # Values the sentence shows (after saved, here, got) in R's notation.
+  expect_identical(
+    r_notation("differ: max_lrs (saved [0.5, 1.0], here [0.01, nan]); milestones (saved [5], here ['x'])"),
+    "differ: max_lrs (saved c(0.5, 1), here c(0.01, NA)); milestones (saved 5, here \"x\")"
+  )
+  expect_identical(r_notation("anneal_strategy (saved nan, here 'cos')"),
+                   "anneal_strategy (saved NA, here \"cos\")")
+  expect_identical(r_notation("a param_groups list of dicts; state_dict must be a dict"),
+                   "a param_groups list of named lists; state_dict must be a named list")
+  expect_identical(r_notation("OneCycleLR.resume_with() got an unexpected keyword argument 'foo'"),
+                   "$resume_with(): unused argument (foo)")
+  expect_identical(r_notation("steps must be ..., got an array of bool"),
+                   "steps must be ..., got a logical vector")
+})
+
+test_that("a state of another schedule names what differs in R's notation", {
+  skip_if_no_python()
+  state <- lr_one_cycle(sgd(c(0.1, 0.2)), max_lr = c(0.5, 0.5), total_steps = 10)$state_dict()
+  scheduler <- lr_one_cycle(sgd(c(0.1, 0.2)), max_lr = c(0.01, 0.1), total_steps = 10)
+  error <- condition(scheduler$load_state_dict(state))
+  expect_s3_class(error, "lronecycle_error")
+  expect_identical(conditionMessage(error), paste(
+    "state_dict was saved for another schedule; these settings differ: max_lrs",
+    "(saved c(0.5, 0.5), here c(0.01, 0.1))"
+  ))
+  error <- condition(scheduler$resume_with(foo = 1))
+  expect_identical(conditionMessage(error), "$resume_with(): unused argument (foo)")
 })
 
 test_that("values are shown as R prints them", {

@@ -232,7 +232,7 @@ test_that("the error is a classed condition with Python's parts, and the session
 test_that("optimizers R cannot drive are refused, named as R names them", {
   skip_if_no_python()
   expect_error(lr_one_cycle(new.env(), max_lr = 0.1, total_steps = 10),
-    "optimizer must be an optimizer (an object with a param_groups list of dicts), got environment",
+    "optimizer must be an optimizer (an object with a param_groups list of named lists), got environment",
     fixed = TRUE, class = "lronecycle_error")
   expect_error(lr_one_cycle(list(param_groups = list(list(lr = 0.1))), 0.1, 10),
     "optimizer must be an environment or an R6 object, got a list", fixed = TRUE,

@@ -123,7 +123,7 @@ test_that("state_dict() round trips through saveRDS(), and last_epoch = k resume
   before <- other_opt$param_groups
   expect_identical(refusal(other$load_state_dict(readRDS(file))), paste(
     "state_dict was saved for another schedule; these settings differ: milestones (saved",
-    "[12, 20], here [12, 21])"
+    "c(12, 20), here c(12, 21))"
   ))
   expect_identical(other_opt$param_groups, before)
   expect_identical(other$last_epoch, 0L)
