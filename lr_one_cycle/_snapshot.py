@@ -24,11 +24,13 @@ class Snapshot:
         self.model = model
         self.optimizer = optimizer
         self.training = [(m, m.training) for m in model.modules()]
-        self.tensors = [
-            (t, t.detach().clone())
-            for t in model.state_dict(keep_vars=True).values()
+        # The state dict's tensors, and the buffers it leaves out (persistent=False).
+        tensors = {
+            id(t): t
+            for t in [*model.state_dict(keep_vars=True).values(), *model.buffers()]
             if isinstance(t, torch.Tensor)
-        ]
+        }
+        self.tensors = [(t, t.detach().clone()) for t in tensors.values()]
         self.grads = [
             (p, None if p.grad is None else p.grad.detach().clone()) for p in model.parameters()
         ]
@@ -96,3 +98,28 @@ def _restored(live: Any, saved: Any) -> Any:
     if isinstance(live, tuple) and isinstance(saved, tuple) and len(live) == len(saved):
         return tuple(_restored(a, b) for a, b in zip(live, saved))
     return _copy(saved)
+
+
+class SuspendedStepHooks:
+    """The optimizer's own step hooks (``register_step_pre_hook`` /
+    ``register_step_post_hook``: a scheduler attached with
+    :func:`lr_one_cycle.training.step_with_optimizer`, an EMA update, ...) set aside
+    while the range test steps it, and put back afterwards: they would otherwise act on
+    updates that are undone. Hooks registered for every optimizer are left alone."""
+
+    _names = ("_optimizer_step_pre_hooks", "_optimizer_step_post_hooks")
+
+    def __init__(self, optimizer: Any) -> None:
+        self.optimizer = optimizer
+        self.saved: dict[str, Any] = {}
+
+    def __enter__(self) -> None:
+        for name in self._names:
+            hooks = getattr(self.optimizer, name, None)
+            if hooks is not None:
+                self.saved[name] = hooks
+                setattr(self.optimizer, name, type(hooks)())
+
+    def __exit__(self, *exc: object) -> None:
+        for name, hooks in self.saved.items():
+            setattr(self.optimizer, name, hooks)

@@ -63,7 +63,7 @@ import numpy.typing as npt
 
 from . import _validate as v
 from ._param_groups import write
-from ._snapshot import Snapshot
+from ._snapshot import Snapshot, SuspendedStepHooks
 from .schedules import FloatArray, SweepMode
 from .schedules.sweep import check_sweep, lr_sweep
 
@@ -209,8 +209,9 @@ class LRFindResult:
     ``lrs[i]`` is the lr of iteration ``i``, ``losses[i]`` the smoothed loss after it
     and ``raw_losses[i]`` its unsmoothed loss (all three of shape ``(n,)``, ``n <=
     num_iter``). ``diverged`` says whether the test stopped early because the smoothed
-    loss exceeded ``diverge_threshold`` times its best value (or became NaN/inf); the
-    iteration that diverged is included.
+    loss exceeded ``diverge_threshold`` times its best value (for a loss that can be
+    negative: its best plus ``diverge_threshold - 1`` times the best's magnitude; that
+    iteration is included), or because the loss became NaN/inf (that iteration is not).
     """
 
     lrs: FloatArray
@@ -293,8 +294,10 @@ def lr_find(
     buffers, gradients, train/eval flags), the optimizer (state and ``param_groups``,
     tensors in place), and the random states of torch (CPU, and CUDA on the model's
     devices), Python's :mod:`random` and numpy's global generator (``np.random``;
-    ``Generator`` objects of your own are not tracked). Not restored: a one-shot
-    iterator's position, and whatever ``loss_fn`` or ``unpack_batch`` change elsewhere.
+    ``Generator`` objects of your own are not tracked). The optimizer's own step hooks
+    (a scheduler attached with :func:`lr_one_cycle.training.step_with_optimizer`, an EMA
+    update) do not run during the test. Not restored: a one-shot iterator's position,
+    and whatever ``loss_fn`` or ``unpack_batch`` change elsewhere.
 
     Raises (before anything runs) ``ValueError``/``TypeError`` for bad arguments and
     ``ValueError`` for ``data`` that is empty; during the test (with everything restored)
@@ -329,7 +332,7 @@ def lr_find(
     devices = sorted({p.device.index or 0 for p in model.parameters() if p.device.type == "cuda"})
     python_rng, numpy_rng = random.getstate(), np.random.get_state()
     try:
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=devices), SuspendedStepHooks(optimizer):
             model.train()
             raw, smoothed, diverged, ran_out = _sweep(
                 model,
@@ -402,7 +405,9 @@ def _sweep(
             bar.update()
             bar.set_postfix(lr=f"{lr:.2e}", loss=f"{current:.4g}", refresh=False)
             best = min(best, current)
-            if current > threshold * best:
+            # fastai's test (current > threshold * best), read for a loss of any sign:
+            # the same for a positive best, and not met at once by a negative one.
+            if current - best > (threshold - 1) * abs(best):
                 return raw, smoothed, True, False
     return raw, smoothed, False, False
 

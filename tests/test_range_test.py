@@ -220,6 +220,58 @@ def test_stops_early_once_the_loss_diverges():
     assert np.all(result.losses[:-1] <= 5.0 * np.minimum.accumulate(result.losses[:-1]))
 
 
+def test_a_negative_loss_is_swept_until_it_really_diverges():
+    """fastai's test (loss > 5 x best) holds at once for a negative best; ours reads the
+    threshold on the best's magnitude, so a loss below zero sweeps on."""
+    model, data = make_problem()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def shifted(outputs, targets):  # cross-entropy minus 10: negative throughout
+        return F.cross_entropy(outputs, targets) - 10.0
+
+    result = lr_find(model, optimizer, shifted, data, end_lr=1e4, num_iter=200, progress=False)
+    assert result.losses[0] < 0 and len(result.lrs) > 50
+    best = np.minimum.accumulate(result.losses)
+    over = result.losses - best > 4.0 * np.abs(best)
+    assert result.diverged and over[-1] and not over[:-1].any()
+
+
+def test_buffers_outside_the_state_dict_are_restored_too():
+    class Counting(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(6, 3)
+            self.register_buffer("seen", torch.zeros(6), persistent=False)
+
+        def forward(self, x):
+            self.seen += x.abs().sum(0)
+            return self.linear(x)
+
+    _, data = make_problem()
+    model = Counting()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    lr_find(model, optimizer, F.cross_entropy, data, num_iter=10, progress=False)
+    assert torch.equal(model.seen, torch.zeros(6))
+
+
+def test_the_optimizers_step_hooks_do_not_run_during_the_test_and_stay_registered():
+    from lr_one_cycle import lr_one_cycle, step_with_optimizer
+
+    model, data = make_problem()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    scheduler = lr_one_cycle(optimizer, max_lr=0.01, total_steps=5)
+    step_with_optimizer(scheduler, optimizer)
+    calls = []
+    optimizer.register_step_pre_hook(lambda *args: calls.append("pre"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no ScheduleOverrideWarning, no step past the end
+        lr_find(model, optimizer, F.cross_entropy, data, num_iter=30, progress=False)
+    assert scheduler.last_epoch == 0 and calls == []
+    F.cross_entropy(model(data[0][0]), data[0][1]).backward()
+    optimizer.step()  # the hooks are back: the scheduler steps with the optimizer
+    assert scheduler.last_epoch == 1 and calls == ["pre"]
+
+
 def fastai_valley(lrs, losses):
     """fastai's ``valley`` as fastai/callback/schedule.py writes it (fastai 2.7),
     transcribed loop for loop as the reference, on the curve lr_find's trim leaves."""
