@@ -487,8 +487,8 @@ def test_a_table_of_a_schedule_without_an_end_needs_max_step_and_nothing_changes
     with pytest.raises(ValueError) as error:
         InGraphScheduler(eager)
     assert str(error.value) == (
-        "max_step must be given for exact=True: JoinedSchedule's values never repeat, so "
-        "the table of exact values needs a last step"
+        "max_step must be given for exact=True: JoinedSchedule has no last step and no "
+        "period from step 0, so the table of exact values needs a last step"
     )
     assert eager.state_dict() == before
     in_graph = InGraphScheduler(eager, max_step=30)

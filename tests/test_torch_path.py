@@ -408,8 +408,8 @@ def test_a_table_of_values_that_never_repeat_needs_max_step():
     with pytest.raises(ValueError) as error:
         schedule.torch_evaluator(exact=True)
     assert str(error.value) == (
-        "max_step must be given for exact=True: WarmRestartsSchedule's values never "
-        "repeat, so the table of exact values needs a last step"
+        "max_step must be given for exact=True: WarmRestartsSchedule has no last step and "
+        "no period from step 0, so the table of exact values needs a last step"
     )
     table = schedule.torch_evaluator(exact=True, max_step=99)
     lr = table(torch.tensor([99, 100])).lr

@@ -322,8 +322,8 @@ def test_a_join_without_an_end_needs_max_step_for_its_table_not_for_its_closed_f
     with pytest.raises(ValueError) as error:
         JOIN.torch_evaluator(exact=True)
     assert str(error.value) == (
-        "max_step must be given for exact=True: JoinedSchedule's values never repeat, so "
-        "the table of exact values needs a last step"
+        "max_step must be given for exact=True: JoinedSchedule has no last step and no "
+        "period from step 0, so the table of exact values needs a last step"
     )
     closed = JOIN.torch_evaluator()
     assert closed.last is None

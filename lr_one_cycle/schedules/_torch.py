@@ -79,8 +79,8 @@ def build_evaluator(
         size, periodic = bound + 1, False
     else:
         raise ValueError(
-            f"max_step must be given for exact=True: {type(schedule).__name__}'s values "
-            "never repeat, so the table of exact values needs a last step"
+            f"max_step must be given for exact=True: {type(schedule).__name__} has no last "
+            "step and no period from step 0, so the table of exact values needs a last step"
         )
     values = schedule.values(np.arange(size, dtype=np.int64), exact=True)
     momentum = None if values.momentum is None else torch.from_numpy(values.momentum)
