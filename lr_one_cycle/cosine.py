@@ -273,7 +273,7 @@ class _CyclicalScheduler:
         (anneal or warm-up), to the nearest event; ``event_index`` is renumbered, and a
         state saved afterwards loads into a scheduler built with the new sizes. Cycle
         growth (``cycle_mult``) applies to the new sizes. Formula:
-        :func:`lr_one_cycle.schedules.cyclical.cyclical_resume_event`. Invalid sizes, or
+        :func:`lr_one_cycle.schedules.cyclical_resume.cyclical_resume_event`. Invalid sizes, or
         resuming inside a warm-up with ``warmup_duration=0``, raise and change nothing.
         """
         new, event = self._settings.resumed(

@@ -91,3 +91,59 @@ def test_one_cycle_scheduler_steps_within_and_across_windows_bitwise() -> None:
             lrs, momentums = scheduler.schedule.at(k)
             assert [g["lr"] for g in opt.param_groups] == lrs
             assert [g["momentum"] for g in opt.param_groups] == momentums
+
+
+def collections(loop) -> int:
+    """How many garbage collections (of any generation) ``loop()`` triggers."""
+    import gc
+
+    full = []
+
+    def count(phase: str, info: dict) -> None:
+        if phase == "start":
+            full.append(info)
+
+    gc.collect()
+    gc.callbacks.append(count)
+    try:
+        loop()
+    finally:
+        gc.callbacks.remove(count)
+    return len(full)
+
+
+@pytest.mark.parametrize("groups", [1, 10])
+@pytest.mark.parametrize("make", ["one_cycle", "warm_restarts"])
+def test_a_long_loop_leaves_nothing_for_the_garbage_collector(make, groups) -> None:
+    """The window keeps flat float lists, so stepping leaves nothing the collector
+    tracks: not one collection, of any generation, over 300,000 steps (issue 10
+    measured 9 full ones per 1e6 steps with the window it replaced). A control loop that
+    keeps a few small objects per step for a window's life, as that window did, shows
+    that the count sees them."""
+    optimizer = torch.optim.SGD(
+        [{"params": [torch.nn.Parameter(torch.zeros(1))]} for _ in range(groups)], lr=0.1, momentum=0.9
+    )
+    total = 300_000
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's order warning: no update happens here
+        if make == "one_cycle":
+            scheduler = OneCycleLR(optimizer, max_lr=0.1, total_steps=total + 1)
+        else:
+            scheduler = CosineAnnealingWarmRestarts(optimizer, T_0=1000, T_mult=2)
+        step = scheduler.step
+        step()
+
+    def control() -> None:
+        held: list = []
+        for k in range(total):
+            held.append((k, [k], {"k": k}))
+            if len(held) > 4096:
+                held = []
+
+    def loop() -> None:
+        for _ in range(total - 1):
+            step()
+
+    assert collections(control) > 0
+    assert collections(loop) == 0
+    assert scheduler.last_epoch == total
