@@ -8,9 +8,11 @@ device and the schedule's torch evaluator (:mod:`lr_one_cycle.schedules._protoco
 "The torch path"); its :meth:`~InGraphScheduler.step`, called inside the compiled
 function after ``optimizer.step()``, advances the counter, computes that step's lr and
 momentum (or ``betas[0]``) from it and copies them into the optimizer's tensor ``lr`` /
-``betas[0]`` in place. Nothing runs on the host per step and nothing is synchronised,
-so the step is data (no recompile), and ``mode="reduce-overhead"`` can capture the
-whole update in a CUDA graph::
+``betas[0]`` in place. Nothing runs on the host per step, so the step is data (no
+recompile), and the update is written to be captured by ``mode="reduce-overhead"``
+(CUDA graphs): no host read and no host-side write per step. That capture has only been
+reasoned about: this package was built and tested on CPUs, with inductor, and no GPU
+run has checked it yet::
 
     opt = torch.optim.AdamW(model.parameters(), lr=torch.tensor(0.0),
                             betas=(torch.tensor(0.9), torch.tensor(0.999)))
