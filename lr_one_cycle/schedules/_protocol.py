@@ -61,12 +61,12 @@ imported only when a tensor arrives (:mod:`lr_one_cycle.schedules._torch`).
   monotonic cycles; yolo ``"step"``; CyclicLR
   ``"triangular"``, ``"triangular2"`` and a
   ``scale_fn`` of the cycle; ramps and WSD
-  ``"linear"``; constants
+  ``"linear"``; constants; ramps and WSD
+  ``"1-sqrt"`` (the root corrected to the
+  correctly rounded one, below)
   1cycle ``"cos"``; ignite's cosine; SGDR; yolo      ``cos``: bitwise where torch's rounds
   ``"cos"``; ramps ``"cos"``, WSD ``"cosine"``,      like the C library's (below)
   ``warmup_cosine_schedule`` after its warm-up
-  ramps and WSD ``"1-sqrt"``                         ``sqrt``: bitwise where torch's is
-                                                     correctly rounded (below)
   yolo ``"poly"``; CyclicLR ``"exp_range"``          ``pow``: within 2 ulp
   joins (``join_schedules``, ``with_warmup``,        each step as its part
   ``SequentialLR``, ``WarmupLR``)
@@ -79,9 +79,10 @@ imported only when a tensor arrives (:mod:`lr_one_cycle.schedules._torch`).
   vectorised code, 1.9% in inductor's), which the references' own ``cos(x) + 1``
   cancellation magnifies near the end of an anneal: the difference is at most 2 ulp of
   the value plus ``amplitude * 2**-53`` (1cycle, 100 000 steps: 42 values differ, by up
-  to 8 ulp). ``sqrt`` is correctly rounded in inductor's CPU code, vectorised or not;
-  eager CPU torch's float64 ``sqrt`` (MKL's) is within 1 ulp (measured: 22 of 998
-  roots differ), which ``1 - sqrt(p)`` magnifies the same way, within the same bound.
+  to 8 ulp). Eager CPU torch's float64 ``sqrt`` (MKL's or Sleef's) is within 1 ulp (about 1.4 % of
+  roots differ), which ``1 - sqrt(p)`` would magnify to tens of ulp:
+  :func:`lr_one_cycle.schedules._torch.sqrt` corrects each root to the correctly rounded
+  one (inductor's is already), so the 1-sqrt shapes are bitwise.
   ``pow`` is the C library's in a CPU graph compiled from one step (bitwise), else
   within 1 ulp of it (vectorised), 2 ulp of the value. In float32 every family is
   within 1 ulp of the exact value rounded (rounding the float64 result; no difference

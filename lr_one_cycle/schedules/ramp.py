@@ -202,7 +202,9 @@ class RampOnTensors(TorchEvaluator):
                 c = torch.cos(math.pi * p)
                 f_up, f_down = 0.5 * (1.0 - c), 0.5 * (1.0 + c)
             else:
-                f_up, f_down = 1.0 - torch.sqrt(1.0 - p), 1.0 - torch.sqrt(p)
+                from ._torch import sqrt  # correctly rounded, as math.sqrt
+
+                f_up, f_down = 1.0 - sqrt(1.0 - p), 1.0 - sqrt(p)
             up, down = self.start + self.rise * f_up, self.end + self.fall * f_down
         ramp = torch.where(self.rising, up, down)
         return Values(torch.where((t >= steps)[:, None], self.end, ramp), None)
