@@ -27,7 +27,19 @@ class ScheduleOverrideWarning(UserWarning):
     """A scheduler's ``step()`` found another lr in a group than the one it wrote last,
     and replaces it: something else changed the lr in between (another scheduler in
     torch's ``ChainedScheduler``, ``ReduceLROnPlateau``, code setting it by hand), and
-    that change is lost (see "Composing" in :mod:`lr_one_cycle.scheduler`)."""
+    that change is lost (see "Composing" in :mod:`lr_one_cycle.scheduler`).
+
+    Args:
+        *args: the message, as for any ``Warning``.
+
+    Raises:
+        ScheduleOverrideWarning: never raised by the package: ``step()`` issues it with
+            :func:`warnings.warn` (an exception only under an ``"error"`` filter).
+
+    References:
+        torch's ``lr_scheduler.py``, whose schedulers compose multiplicatively
+        (``ChainedScheduler``) where these, closed-form, overwrite.
+    """
 
 
 def is_tensor(value: Any) -> bool:

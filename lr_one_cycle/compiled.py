@@ -76,6 +76,11 @@ class InGraphScheduler:
             ``lr`` / momentum is not a tensor.
         ValueError: tensors on several devices, a fractional position with ``exact``,
             or a schedule that needs ``max_step``; nothing is changed.
+
+    References:
+        optax's schedules (a function of the step count inside the jitted update);
+        PyTorch's recipe "Running the compiled optimizer with an LR scheduler"
+        (tensor ``lr``); the wrapped scheduler's own references.
     """
 
     def __init__(self, scheduler: Scheduler, *, exact: bool = True, max_step: int | None = None):

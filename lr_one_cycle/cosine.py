@@ -374,6 +374,22 @@ class CosineAnnealingScheduler(_CyclicalScheduler):
     >= 2, ``cycle_mult`` >= 1, ``param_group_index`` an index of the optimizer's
     groups, ``param_name`` an existing entry of the driven groups. Call conventions:
     see the module docstring.
+
+    Args:
+        optimizer: a torch optimizer, or any object with a ``param_groups`` list of dicts.
+        param_name: the group entry to set, e.g. ``"lr"``.
+        start_value, end_value: the values at the start and at the end of a cycle.
+        cycle_size: a cycle's length in events (ignite's unit: event ``n`` is written by
+            call ``n + 1``, not the package's step convention, :mod:`lr_one_cycle.schedules`).
+        cycle_mult, start_value_mult, end_value_mult, warmup_duration, save_history,
+        param_group_index: as ignite's (``param_group_index``: None drives every group).
+
+    Raises:
+        ValueError, TypeError: a bad argument, naming it, before anything is written.
+
+    References:
+        Loshchilov & Hutter, "SGDR", arXiv 1608.03983; ignite's
+        ``handlers/param_scheduler.py`` (``CosineAnnealingScheduler``).
     """
 
     _shape = "cos"
@@ -405,6 +421,20 @@ class LinearCyclicalScheduler(_CyclicalScheduler):
     ``warmup_duration`` back to the start value (ignite refuses the warm-up otherwise).
     Cycle growth, multipliers, checks and call conventions as in
     :class:`CosineAnnealingScheduler`.
+
+    Args:
+        optimizer, param_name, start_value, end_value, cycle_size, cycle_mult,
+        start_value_mult, end_value_mult, warmup_duration, save_history,
+        param_group_index: as :class:`CosineAnnealingScheduler` (events, not steps).
+        monotonic: go from ``start_value`` to ``end_value`` once per cycle.
+
+    Raises:
+        ValueError, TypeError: a bad argument, naming it, before anything is written
+            (also a ``warmup_duration`` without ``monotonic=True``).
+
+    References:
+        Smith, "Cyclical Learning Rates for Training Neural Networks", arXiv 1506.01186;
+        ignite's ``handlers/param_scheduler.py`` (``LinearCyclicalScheduler``).
     """
 
     _shape = "linear"

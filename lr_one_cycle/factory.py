@@ -50,12 +50,27 @@ def get_lr_scheduler(
 
     ``"poly"``: ``min_lr + (lr - min_lr) * (1 - iteration / total_iters) ** 0.9``.
 
+    Args:
+        lr_decay_type: ``"cos"``, ``"step"`` or ``"poly"``.
+        lr: the peak lr (> 0).
+        min_lr: the final lr, in ``[0, lr]`` (> 0 for ``"step"``).
+        total_iters: the run's length (an integer >= 1; >= ``step_num`` for ``"step"``),
+            in iterations, or in epochs when ``set_optimizer_lr`` is called once an
+            epoch: the function takes the same unit (iteration ``total_iters`` holds the
+            final value; step convention: :mod:`lr_one_cycle.schedules._protocol`).
+        warmup_iters_ratio, warmup_lr_ratio, no_aug_iter_ratio: fractions in [0, 1].
+        step_num: the number of levels of ``"step"`` (an integer >= 2).
+
     Returns:
         A function that takes a number (returns a float) or an array (returns an array
         of its shape); an iteration outside ``0 .. total_iters`` raises ``ValueError``.
 
     Raises:
         ValueError, TypeError: a bad setting, naming it.
+
+    References:
+        YOLOX's ``yolox_warm_cos_lr`` (``yolox/utils/lr_scheduler.py``) and the yolo
+        training scripts' ``get_lr_scheduler`` that copy it (module docstring).
 
     >>> get_lr_scheduler("poly", 0.1, 0.0, 100)(50) == 0.1 * 0.5 ** 0.9
     True
@@ -78,8 +93,22 @@ def set_optimizer_lr(
     """Write ``lr_scheduler_func(iteration)`` into every parameter group's ``lr``
     (tensor lrs in place) and return it.
 
-    Raises ``ValueError`` / ``TypeError`` when the function's value is not a finite
-    number >= 0 (torch's optimizers refuse a negative lr), before anything is written.
+    Args:
+        optimizer: a torch optimizer, or any object with a ``param_groups`` list of dicts.
+        lr_scheduler_func: a function ``iteration -> lr``, e.g. :func:`get_lr_scheduler`'s.
+        iteration: the iteration (or epoch, whichever the function counts) to apply.
+
+    Returns:
+        The lr written, a float.
+
+    Raises:
+        ValueError, TypeError: when the function's value is not a finite number >= 0
+            (torch's optimizers refuse a negative lr), before anything is written; a
+            ``TypeError`` for an optimizer without ``param_groups`` or a function that is
+            not callable. What the function raises (an iteration out of range) passes on.
+
+    References:
+        The yolo training scripts' ``set_optimizer_lr`` (module docstring).
     """
     groups = v.param_groups_of(optimizer)
     if not callable(lr_scheduler_func):

@@ -212,6 +212,18 @@ class LRFindResult:
     loss exceeded ``diverge_threshold`` times its best value (for a loss that can be
     negative: its best plus ``diverge_threshold - 1`` times the best's magnitude; that
     iteration is included), or because the loss became NaN/inf (that iteration is not).
+
+    Args:
+        lrs, losses, raw_losses: arrays of shape ``(n,)``, one value per iteration.
+        diverged: whether the test stopped early.
+
+    Raises:
+        ValueError: never when built (the fields are not checked); :meth:`suggestion`
+            raises it for an unknown rule or a curve too short for the rule.
+
+    References:
+        Smith, arXiv 1506.01186, section 3.3; fastai's ``Recorder`` after ``lr_find``,
+        torch-lr-finder's ``history``, Lightning's ``_LRFinder.results``.
     """
 
     lrs: FloatArray
@@ -278,18 +290,6 @@ def lr_find(
     every parameter group. ``smooth`` is the weight of the newest loss in the
     bias-corrected moving average (1 = no smoothing; module docs).
 
-    Data:
-
-    - Batches are ``(inputs, targets)`` pairs (a tuple or list of two). For any other
-      form (a dict, a 3-tuple, a bare tensor) pass ``unpack_batch``, a function from one
-      batch to ``(inputs, targets)``, e.g. ``lambda b: (b["image"], b["label"])``
-      (torch-lr-finder's ``inputs_labels_from_batch``, fastai's ``before_batch``);
-      without it such a batch raises ``TypeError``.
-    - A re-iterable ``data`` (a ``DataLoader``, a list) shorter than ``num_iter`` is
-      iterated again. A one-shot iterator or generator is consumed; if it runs out
-      before ``num_iter`` batches, the test stops there and returns the points measured,
-      with a ``UserWarning`` that says how many batches there were.
-
     Restored afterwards, even when an exception interrupts the test: the model (weights,
     buffers, gradients, train/eval flags), the optimizer (state and ``param_groups``,
     tensors in place), and the random states of torch (CPU, and CUDA on the model's
@@ -299,10 +299,43 @@ def lr_find(
     update) do not run during the test. Not restored: a one-shot iterator's position,
     and whatever ``loss_fn`` or ``unpack_batch`` change elsewhere.
 
-    Raises (before anything runs) ``ValueError``/``TypeError`` for bad arguments and
-    ``ValueError`` for ``data`` that is empty; during the test (with everything restored)
-    ``ValueError`` for data that yields no batch or a loss that is NaN or infinite on the
-    first batch, and ``TypeError`` for a batch that is not ``(inputs, targets)``.
+    Args:
+        model: the ``torch.nn.Module`` to train (in train mode during the test).
+        optimizer: its torch optimizer; the sweep's lr goes into every group's ``lr``.
+        loss_fn: ``loss_fn(model(inputs), targets)``, a scalar tensor.
+        data: the batches. Batches are ``(inputs, targets)`` pairs (a tuple or list of
+            two). For any other form (a dict, a 3-tuple, a bare tensor) pass
+            ``unpack_batch``, a function from one batch to ``(inputs, targets)``, e.g.
+            ``lambda b: (b["image"], b["label"])`` (torch-lr-finder's
+            ``inputs_labels_from_batch``, fastai's ``before_batch``); without it such a
+            batch raises ``TypeError``. A re-iterable ``data`` (a ``DataLoader``, a
+            list) shorter than ``num_iter`` is iterated again. A one-shot iterator or
+            generator is consumed; if it runs out before ``num_iter`` batches, the test
+            stops there and returns the points measured, with a ``UserWarning`` that
+            says how many batches there were.
+        start_lr, end_lr, num_iter, mode: the sweep, :func:`lr_one_cycle.schedules.lr_sweep`
+            (``num_iter`` iterations, one optimizer update each).
+        smooth: the newest loss's weight in the smoothed loss, in (0, 1].
+        diverge_threshold: stop once the smoothed loss exceeds this many times its best
+            (> 1; :class:`LRFindResult` says how for a negative loss).
+        progress: show a tqdm progress bar.
+        unpack_batch: ``batch -> (inputs, targets)``, or None (see ``data``).
+
+    Returns:
+        An :class:`LRFindResult`, arrays of shape ``(n,)``: ``n = num_iter`` unless the
+        test diverged or ``data`` ran out first.
+
+    Raises:
+        ValueError, TypeError: (before anything runs) ``ValueError``/``TypeError`` for
+            bad arguments and ``ValueError`` for ``data`` that is empty; during the test
+            (with everything restored) ``ValueError`` for data that yields no batch or a
+            loss that is NaN or infinite on the first batch, and ``TypeError`` for a
+            batch that is not ``(inputs, targets)``.
+
+    References:
+        Smith, arXiv 1506.01186, section 3.3 (the LR range test); fastai's ``lr_find``
+        (``fastai/callback/schedule.py``); torch-lr-finder's ``LRFinder.range_test``;
+        Lightning's ``LearningRateFinder`` (``lightning/pytorch/tuner/lr_finder.py``).
     """
     import torch
 

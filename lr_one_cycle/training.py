@@ -1,7 +1,7 @@
 """Keeping a scheduler in step with the optimizer updates actually applied.
 
 A schedule counts optimizer updates: step ``k`` holds the values for the ``(k+1)``-th
-update (the step convention of :mod:`lr_one_cycle._schedules`), so ``scheduler.step()``
+update (the step convention of :mod:`lr_one_cycle.schedules._protocol`), so ``scheduler.step()``
 belongs right after each update that was applied, and nowhere else.
 
 - Gradient accumulation: several micro-batches make one update. Step the scheduler
@@ -27,7 +27,19 @@ from ._torch import update_record
 
 
 class ScheduleDriftWarning(UserWarning):
-    """The scheduler's step count and the optimizer's update count disagree."""
+    """The scheduler's step count and the optimizer's update count disagree.
+
+    Args:
+        *args: the message, as for any ``Warning``.
+
+    Raises:
+        ScheduleDriftWarning: never raised by the package: :func:`check_in_step` issues
+            it with :func:`warnings.warn` (an exception only under an ``"error"`` filter).
+
+    References:
+        torch's ``lr_scheduler.py``, whose "step() before optimizer.step()" warning
+        catches the first step out of order; this one, any drift later.
+    """
 
 
 def step_with_optimizer(scheduler: Any, optimizer: Any) -> Any:
@@ -42,6 +54,22 @@ def step_with_optimizer(scheduler: Any, optimizer: Any) -> Any:
     rebuilding the optimizer on resume (hooks are not part of a checkpoint). A ``ValueError`` from a
     ``step()`` past the end of the schedule surfaces from ``optimizer.step()``, after
     that update was applied.
+
+    Args:
+        scheduler: any scheduler with ``step()`` (one of the package's or torch's).
+        optimizer: a torch optimizer (``register_step_post_hook``, torch >= 2.0).
+
+    Returns:
+        The hook's ``RemovableHandle``.
+
+    Raises:
+        AttributeError: ``optimizer`` has no ``register_step_post_hook``. Later, the
+            scheduler's own errors (``ValueError`` past the end) from ``optimizer.step()``.
+
+    References:
+        torch's ``Optimizer.register_step_post_hook`` (``torch/optim/optimizer.py``) and
+        ``GradScaler.step``; accelerate's ``AcceleratedScheduler`` (``step_with_optimizer``,
+        skipped steps not counted).
     """
 
     record = update_record(optimizer)
@@ -64,6 +92,18 @@ def optimizer_updates(optimizer: Any) -> int | None:
     ``"step"`` entry, saved and restored with the optimizer's ``state_dict``; the largest
     count is the number of updates (a parameter without a gradient is skipped). ``None``
     when the optimizer keeps no such count (SGD) or has not applied an update yet.
+
+    Args:
+        optimizer: a torch optimizer, or any object with a ``state`` mapping of dicts.
+
+    Returns:
+        The number of updates (an int), or ``None``.
+
+    Raises:
+        AttributeError: ``optimizer`` has no ``state``.
+
+    References:
+        torch's optimizers' per-parameter ``state["step"]`` (``torch/optim/adam.py``, ...).
     """
     counts = [int(state["step"]) for state in optimizer.state.values() if "step" in state]
     return max(counts) if counts else None
@@ -76,6 +116,22 @@ def check_in_step(scheduler: Any, optimizer: Any, *, updates: int | None = None)
     ``updates`` defaults to :func:`optimizer_updates`; pass a count of your own for an
     optimizer that keeps none. With no count to compare with, nothing is checked and
     the result is ``True``.
+
+    Args:
+        scheduler: a scheduler with ``last_epoch`` (the package's or torch's).
+        optimizer: the optimizer it drives (see :func:`optimizer_updates`).
+        updates: the number of updates applied, or None to read it from ``optimizer``.
+
+    Returns:
+        Whether the step count and the update count agree (``True`` with no count).
+
+    Raises:
+        AttributeError: a scheduler without ``last_epoch``. A drift warns
+            (:class:`ScheduleDriftWarning`), raising only under an ``"error"`` filter.
+
+    References:
+        torch's ``lr_scheduler.py`` (its order check); accelerate's
+        ``AcceleratedScheduler`` (steps only for updates applied).
     """
     count = optimizer_updates(optimizer) if updates is None else updates
     if count is None or count == scheduler.last_epoch:

@@ -125,7 +125,19 @@ class Values(NamedTuple):
     """What a schedule gives at some steps: ``lr`` and, when it cycles one, ``momentum``
     (``None`` otherwise); arrays of shape ``steps.shape + (n_groups,)``: numpy float64
     arrays, or float64 tensors on the torch path. (Typed ``Any``: the two array types
-    share the operations the families use, and torch is never imported here.)"""
+    share the operations the families use, and torch is never imported here.)
+
+    Args:
+        lr: the learning rates, shape ``steps.shape + (n_groups,)``.
+        momentum: the momentums, of the same shape, or ``None`` for a schedule that
+            cycles none.
+
+    Raises:
+        TypeError: not exactly two fields given (a ``NamedTuple``; nothing is checked).
+
+    References:
+        The protocol and the step convention: :mod:`lr_one_cycle.schedules._protocol`.
+    """
 
     lr: Any
     momentum: Any
@@ -135,7 +147,20 @@ class Schedule(ABC):
     """The protocol every schedule family implements (see the module docstring).
 
     Subclasses are frozen dataclasses whose ``__post_init__`` checks their settings,
-    and implement :meth:`_evaluate` on a 1-d array of checked steps.
+    and implement :meth:`_evaluate` on a 1-d array of checked steps. Steps are 0-based
+    optimizer updates (events for ignite's cycles, epochs for SGDR; see the step
+    convention in the module docstring).
+
+    The protocol itself takes no arguments: each family documents its constructor's.
+
+    Raises:
+        TypeError: instantiating the abstract protocol itself. Subclasses raise
+            ``ValueError`` / ``TypeError`` naming a bad setting; :meth:`values` and
+            :meth:`at` raise them for steps out of range or of the wrong kind.
+
+    References:
+        optax's schedules (a pure function of the step count); torch's
+        ``torch/optim/lr_scheduler.py`` (the values and step counts followed).
     """
 
     #: Steps may be fractional (SGDR's epochs, the decay factory's iterations).

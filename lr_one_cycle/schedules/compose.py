@@ -116,6 +116,19 @@ class JoinedSchedule(Schedule):
     ``cycle_momentum=False``. ``elastic`` says which parts stretch when the run's length
     changes (:meth:`resumed`; default: all, :func:`with_warmup` keeps its warm-up's).
     Parts for one group are spread over the others' groups.
+
+    Args:
+        schedules, boundaries: the parts and the steps at which each after the first
+            starts, as :func:`join_schedules` takes them.
+        momentum_parts: one bool per part, or None (the parts that cycle a momentum).
+        elastic: one bool per part, or None (all).
+
+    Raises:
+        ValueError, TypeError: as :func:`join_schedules`; a flag list without one bool
+            per part, or ``momentum_parts`` True for a part that cycles no momentum.
+
+    References:
+        optax ``join_schedules``; torch ``SequentialLR``; ignite ``ConcatScheduler``.
     """
 
     schedules: Any

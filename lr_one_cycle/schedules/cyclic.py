@@ -93,9 +93,23 @@ class CyclicSchedule(Schedule):
 
     Valid steps: every ``k >= 0`` (the cycles never end). ``mode`` is checked even with
     a ``scale_fn`` (which then replaces it, as in torch); ``scale_mode`` only applies to
-    a ``scale_fn`` (a built-in mode implies its own, as in torch).
+    a ``scale_fn`` (a built-in mode implies its own, as in torch). Step ``k`` is torch's
+    ``last_epoch = k`` (step convention: :mod:`lr_one_cycle.schedules._protocol`).
 
-    Raises ``ValueError`` / ``TypeError`` naming a bad setting.
+    Args:
+        base_lr, max_lr: the cycle's bounds, one value or one per group.
+        step_size_up, step_size_down: steps rising and falling (``None``: as up).
+        mode, gamma, scale_fn, scale_mode: the amplitude's scale, as torch's.
+        base_momentum, max_momentum: the momentum's bounds, one value or one per group.
+        n_groups_: the number of parameter groups to spread scalars over (None: one,
+            or the length of the lists given).
+
+    Raises:
+        ValueError, TypeError: a bad setting, naming it.
+
+    References:
+        Smith, "Cyclical Learning Rates for Training Neural Networks", arXiv 1506.01186;
+        torch's ``CyclicLR`` (``torch/optim/lr_scheduler.py``).
     """
 
     base_lr: Any

@@ -55,6 +55,16 @@ class CyclicalSchedule(Schedule):
     Validates what ignite accepts and then fails on (ZeroDivisionError, endless
     shrinking cycles) or computes silently wrong: ``cycle_size`` an integer >= 2,
     ``cycle_mult`` >= 1, and a warm-up only for the cosine or the monotonic shape.
+
+    Args:
+        shape: ``"cos"``, ``"linear"`` or ``"monotonic"``; the rest as ignite's, in
+            events (:func:`cosine_annealing_schedule`, :mod:`lr_one_cycle.schedules`).
+
+    Raises:
+        ValueError, TypeError: a bad setting, naming it.
+
+    References:
+        arXiv 1608.03983 (cosine); arXiv 1506.01186 (linear); ignite's param_scheduler.py.
     """
 
     shape: Any
@@ -434,7 +444,7 @@ def linear_cyclical_schedule(
 
     Args:
         steps: an event index, an array or a torch tensor of them (see
-            :func:`cosine_annealing_schedule`).
+            :func:`cosine_annealing_schedule`; events: :mod:`lr_one_cycle.schedules`).
         monotonic: go from start to end once per cycle.
 
     Returns:

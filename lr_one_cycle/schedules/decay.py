@@ -39,7 +39,26 @@ class LrDecay(Schedule):
       ``step_size = total_iters / step_num`` iterations;
     - ``"poly"``: nothing derived.
 
-    Call it with an iteration in ``0 .. total_iters`` (fractions allowed) or an array.
+    Call it with an iteration in ``0 .. total_iters`` (fractions allowed) or an array:
+    a float, or an array of the same shape. Units: iterations, or epochs when it is
+    stepped once an epoch, whichever ``total_iters`` counts (step convention:
+    :mod:`lr_one_cycle.schedules._protocol`; iteration ``total_iters`` holds the final
+    value).
+
+    Args:
+        lr_decay_type: ``"cos"``, ``"step"`` or ``"poly"``.
+        lr: the peak lr (> 0); min_lr: the final lr, in ``[0, lr]`` (> 0 for ``"step"``).
+        total_iters: the run's length in iterations (an integer >= 1; >= ``step_num``
+            for ``"step"``).
+        warmup_iters_ratio, warmup_lr_ratio, no_aug_iter_ratio: fractions in [0, 1].
+        step_num: the number of levels of ``"step"`` (an integer >= 2).
+
+    Raises:
+        ValueError, TypeError: a bad setting, naming it.
+
+    References:
+        YOLOX's ``yolox_warm_cos_lr`` (``yolox/utils/lr_scheduler.py``) and the yolo
+        training scripts' ``get_lr_scheduler`` that copy it (module docstring).
     """
 
     lr_decay_type: Any

@@ -130,10 +130,25 @@ class OneCycleSchedule(Schedule):
     ``max_lr``, ``base_momentum`` and ``max_momentum`` take one value or one per group
     (stored as tuples); ``n_groups`` spreads scalars over that many groups (torch's
     ``_format_param``) and checks that lists have one value a group. The constructor is
-    the one place these settings are checked. Valid steps: ``0 .. total_steps``.
+    the one place these settings are checked. Valid steps: ``0 .. total_steps``
+    (optimizer updates; step convention: :mod:`lr_one_cycle.schedules._protocol`).
 
-    Raises ``ValueError`` / ``TypeError`` naming the argument, e.g.
-    ``total_steps must be a positive integer, got 10.5``.
+    Args:
+        max_lr: the peak lr, one value or one per group.
+        total_steps: the number of optimizer updates the cycle spans.
+        pct_start, anneal_strategy, div_factor, final_div_factor, three_phase,
+        base_momentum, max_momentum: as torch's ``OneCycleLR`` (the momentums: one
+            value or one per group).
+        n_groups_: the number of parameter groups to spread scalars over (None: one,
+            or the length of the lists given).
+
+    Raises:
+        ValueError, TypeError: a bad setting, naming the argument, e.g.
+            ``total_steps must be a positive integer, got 10.5``.
+
+    References:
+        Smith & Topin, arXiv 1708.07120; Smith, arXiv 1803.09820; torch's
+        ``OneCycleLR`` (``torch/optim/lr_scheduler.py``).
     """
 
     max_lr: Any

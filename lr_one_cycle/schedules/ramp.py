@@ -82,9 +82,22 @@ class RampSchedule(Schedule):
 
     Valid steps ``0 .. steps`` (step ``steps`` holds ``end``, as step ``T`` of 1cycle holds
     its final value); the warm-up of :func:`lr_one_cycle.with_warmup` and the pieces of
-    :func:`lr_one_cycle.warmup_cosine_schedule`. Formulas: :mod:`.ramp`.
+    :func:`lr_one_cycle.warmup_cosine_schedule`. Formulas: :mod:`.ramp`; step
+    convention: :mod:`lr_one_cycle.schedules._protocol`.
 
-    Raises ``ValueError`` / ``TypeError`` naming a bad setting.
+    Args:
+        start, end: the lr at step 0 and from step ``steps`` on (finite, >= 0), one
+            value or one per group.
+        steps: the ramp's length in steps (an integer >= 1).
+        shape: ``"linear"``, ``"cos"`` or ``"1-sqrt"``.
+        n_groups_: the number of parameter groups to spread scalars over.
+
+    Raises:
+        ValueError, TypeError: a bad setting, naming it.
+
+    References:
+        ignite's ``PiecewiseLinear``; transformers' ``optimization.py``
+        (``get_wsd_schedule``, ``get_cosine_with_min_lr_schedule_with_warmup``).
 
     >>> RampSchedule(start=0.0, end=1.0, steps=4).values([0, 1, 2, 4]).lr[:, 0].tolist()
     [0.0, 0.25, 0.5, 1.0]
@@ -143,6 +156,16 @@ class RampSchedule(Schedule):
 @dataclass(frozen=True)
 class ConstantSchedule(Schedule):
     """``lr`` at every step (one value or one per group): a flat tail or head of a join.
+
+    Args:
+        lr: the lr (finite, >= 0), one value or one per group.
+        n_groups_: the number of parameter groups to spread a scalar over.
+
+    Raises:
+        ValueError, TypeError: a bad ``lr``, naming it.
+
+    References:
+        torch's ``ConstantLR`` with ``factor=1``; optax's ``constant_schedule``.
 
     >>> ConstantSchedule(lr=0.1).at(10**6)
     ([0.1], None)

@@ -129,7 +129,21 @@ class Retimed(Schedule):
     """``original`` read through resume ``knots``, as a run of ``total_steps`` steps.
 
     The same protocol as the original: values at a step are the original's at the
-    step's position. ``resumed`` again adds knots to the same original.
+    step's position. ``resumed`` again adds knots to the same original. Built by the
+    families' ``resumed(step, total_steps=)``, rarely by hand.
+
+    Args:
+        original: a schedule of fixed length (its ``last_step`` is not None).
+        knots: ``(step, position)`` pairs (module docstring); empty: not re-timed.
+        total_steps: the run's length in steps.
+
+    Raises:
+        TypeError: ``original`` has no fixed length. The knots are not checked here
+            (``resumed`` makes them).
+
+    References:
+        No external reference: the package's own elastic resume, described in
+        :mod:`lr_one_cycle.schedules.resume`.
     """
 
     original: Schedule

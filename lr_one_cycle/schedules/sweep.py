@@ -41,8 +41,21 @@ def lr_sweep(
     - ``"exp"``: ``start_lr * (end_lr / start_lr) ** pct`` (even steps of log lr)
     - ``"linear"``: ``start_lr + (end_lr - start_lr) * pct``
 
-    Returns an array of shape ``(num_iter,)``. Raises ``ValueError``/``TypeError`` for
-    bad settings, naming them.
+    Args:
+        start_lr: the lr of the first iteration (> 0).
+        end_lr: the lr of the last iteration (> ``start_lr``).
+        num_iter: the number of iterations (an integer >= 2).
+        mode: ``"exp"`` or ``"linear"``.
+
+    Returns:
+        An array of shape ``(num_iter,)``: the lr of each iteration.
+
+    Raises:
+        ValueError, TypeError: bad settings, naming them.
+
+    References:
+        Smith, arXiv 1506.01186, section 3.3 (the LR range test); fastai's
+        ``lr_find``; torch-lr-finder's ``LRFinder.range_test``.
 
     >>> lr_sweep(start_lr=0.01, end_lr=1.0, num_iter=3).round(6).tolist()
     [0.01, 0.1, 1.0]

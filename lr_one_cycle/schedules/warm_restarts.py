@@ -39,7 +39,27 @@ from .anneal import cos
 @dataclass(frozen=True)
 class WarmRestartsSchedule(Schedule):
     """Checked SGDR settings for one or more parameter groups (``base_lr``: one value
-    or one per group, spread over ``n_groups``). Valid positions: any real >= 0."""
+    or one per group, spread over ``n_groups``). Valid positions: any real >= 0.
+
+    Positions are epochs (steps when stepped per batch), fractions allowed; step
+    convention: :mod:`lr_one_cycle.schedules._protocol`. Formulas: the module docstring.
+
+    Args:
+        base_lr: the lr each cycle starts from, one value or one per group.
+        T_0: the first cycle's length (an integer >= 1).
+        T_mult: growth of each next cycle (a real >= 1).
+        eta_min: the lowest lr.
+        decay: each cycle's amplitude relative to the one before, in (0, 1].
+        warmup_steps: a linear ramp at every restart, shorter than ``T_0``.
+        n_groups_: the number of parameter groups to spread a scalar ``base_lr`` over.
+
+    Raises:
+        ValueError, TypeError: a bad setting, naming it.
+
+    References:
+        Loshchilov & Hutter, "SGDR", arXiv 1608.03983; torch's
+        ``CosineAnnealingWarmRestarts`` (``torch/optim/lr_scheduler.py``).
+    """
 
     base_lr: Any
     T_0: Any
@@ -287,7 +307,8 @@ def warm_restarts_schedule(
     Args:
         steps: a position in epochs (steps when stepped per batch; fractions allowed,
             >= 0), an array or a torch tensor of them (a float64 tensor on its device
-            comes back: the torch path, :class:`WarmRestartsOnTensors`).
+            comes back: the torch path, :class:`WarmRestartsOnTensors`). Step convention:
+            :mod:`lr_one_cycle.schedules._protocol`.
         base_lr: the lr each cycle starts from (one value, or one per group).
         T_0: the first cycle's length; T_mult: growth of each next cycle (any real >= 1,
             torch takes integers); eta_min: the lowest lr; decay: each cycle's amplitude

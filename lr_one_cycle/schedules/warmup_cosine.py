@@ -27,10 +27,24 @@ class WarmupCosineSchedule(Schedule):
     """Checked settings of :func:`warmup_cosine_schedule` (one value or one per group for
     the lrs) and their curve: ``with_warmup(RampSchedule(peak_lr, min_lr, total_steps -
     warmup_steps, "cos"), warmup_steps)``, whose values, torch path and elastic resume it
-    gives. Valid steps ``0 .. total_steps``.
+    gives. Valid steps ``0 .. total_steps`` (optimizer updates; step convention:
+    :mod:`lr_one_cycle.schedules._protocol`).
 
-    Raises ``ValueError`` / ``TypeError`` naming a bad setting: ``warmup_steps`` not
-    below ``total_steps``, ``min_lr`` outside ``[0, peak_lr]``.
+    Args:
+        peak_lr: the lr at the end of the warm-up, one value or one per group.
+        warmup_steps: the warm-up's length in steps (``0 .. total_steps - 1``).
+        total_steps: the run's length in steps; step ``total_steps`` holds ``min_lr``.
+        min_lr: the final lr, in ``[0, peak_lr]``, one value or one per group.
+        n_groups_: the number of parameter groups to spread scalars over.
+
+    Raises:
+        ValueError, TypeError: a bad setting, naming it: ``warmup_steps`` not below
+            ``total_steps``, ``min_lr`` outside ``[0, peak_lr]``.
+
+    References:
+        Loshchilov & Hutter, arXiv 1608.03983 (cosine annealing); Goyal et al., arXiv
+        1706.02677 (warm-up); transformers' ``optimization.py``
+        (``get_cosine_with_min_lr_schedule_with_warmup``).
     """
 
     peak_lr: Any

@@ -46,10 +46,25 @@ _RAMP: dict[str, RampShape] = {"linear": "linear", "cosine": "cos", "1-sqrt": "1
 @dataclass(frozen=True)
 class WarmupStableDecaySchedule(Schedule):
     """Checked WSD settings (one value or one per group for the lrs) and their curve
-    (module docstring). Valid steps ``0 .. total_steps`` (``W + S + D``).
+    (module docstring). Valid steps ``0 .. total_steps`` (``W + S + D``; optimizer
+    updates, step convention: :mod:`lr_one_cycle.schedules._protocol`).
 
-    Raises ``ValueError`` / ``TypeError`` naming a bad setting: negative phase lengths,
-    all three zero, ``min_lr`` above ``peak_lr``, an unknown shape.
+    Args:
+        peak_lr: the lr of the stable phase (finite, >= 0), one value or one per group.
+        warmup_steps, stable_steps, decay_steps: the phase lengths in steps (>= 0, not
+            all three 0).
+        min_lr: the lr the warm-up starts from and the decay ends at, in
+            ``[0, peak_lr]``, one value or one per group.
+        warmup, decay: the ramps' shapes, ``"linear"``, ``"cosine"`` or ``"1-sqrt"``.
+        n_groups_: the number of parameter groups to spread scalars over.
+
+    Raises:
+        ValueError, TypeError: a bad setting, naming it: negative phase lengths, all
+            three zero, ``min_lr`` above ``peak_lr``, an unknown shape.
+
+    References:
+        Hu et al. (MiniCPM), arXiv 2404.06395; Hägele et al., arXiv 2405.18392;
+        transformers' ``optimization.py`` (``get_wsd_schedule``).
     """
 
     peak_lr: Any
