@@ -4,6 +4,7 @@
 # writes and reports them.
 #
 # Like for like: every side is a scheduler over the same optimizer kind and groups,
+# writing the same values (checked first, below),
 # stepped by calling its step method, fetched once before the loop (a training loop
 # that caches `step <- scheduler$step` pays no `$` lookup per step; reticulate's `$` on
 # a Python object costs more than a whole step). The collectors stay on (R's and
@@ -35,6 +36,30 @@ python_optimizer <- function(n_groups) {
 # once, outside the timed loop (the warning filter is not part of the step cost).
 warnings <- reticulate::import("warnings")
 warnings$filterwarnings("ignore", message = ".*lr_scheduler.step\\(\\).*")
+
+# The same work on every side: before anything is timed, the three kinds of scheduler
+# write the same lr and momentum into every group for the first 200 steps.
+applied <- function(optimizer) {
+  groups <- optimizer$param_groups
+  unlist(lapply(seq_along(groups), function(g) c(groups[[g]]$lr, groups[[g]]$momentum)))
+}
+for (n in c(1L, 4L)) {
+  optimizers <- list(torch = python_optimizer(n), python = python_optimizer(n),
+                     r = r_optimizer(n))
+  schedulers <- list(
+    torch = torch$optim$lr_scheduler$OneCycleLR(optimizers$torch, max_lr = 0.01,
+                                                total_steps = steps + 1L),
+    python = lr_one_cycle(optimizers$python, max_lr = 0.01, total_steps = steps + 1L),
+    r = lr_one_cycle(optimizers$r, max_lr = 0.01, total_steps = steps + 1L)
+  )
+  for (k in 1:200) {
+    seen <- lapply(optimizers, applied)
+    if (!identical(seen$torch, seen$python) || !identical(seen$torch, seen$r)) {
+      stop(sprintf("the schedulers differ at step %d with %d group(s)", k - 1L, n))
+    }
+    for (scheduler in schedulers) scheduler$step()
+  }
+}
 
 # Each case builds a fresh scheduler whose run is longer than the timed loop.
 cases <- list()
