@@ -9,7 +9,9 @@ Differences from ``torch.optim.lr_scheduler.CyclicLR`` (values are bitwise equal
 - ``last_epoch=k`` resumes exactly at step ``k`` and needs no ``initial_lr`` in the
   groups (torch applies step ``k + 1``);
 - settings are not written into ``param_groups`` (torch adds ``base_momentum`` and
-  ``max_momentum`` to every group); ``load_state_dict`` checks what it loads;
+  ``max_momentum`` to every group), only torch's ``initial_lr`` (``base_lr``, when a run
+  starts), which torch's ``SequentialLR`` reads (see :mod:`lr_one_cycle.scheduler`);
+  ``load_state_dict`` checks what it loads;
 - a custom ``scale_fn`` is saved by name, so a state dict holds plain values only; one
   that has no name to be found by (a lambda, a nested function, a callable object) makes
   ``state_dict()`` raise a ``TypeError`` saying so (torch silently saves nothing for it);
@@ -124,6 +126,9 @@ class CyclicLR(Scheduler):
             momentums={"base_momentum": base_momentum, "max_momentum": max_momentum},
             last_epoch=last_epoch,
             base_lrs=schedule.base_lr,
+            # torch's CyclicLR writes base_lr into the groups, then its base class sets
+            # initial_lr (setdefault) from them: torch's SequentialLR needs it.
+            initial_lrs=schedule.base_lr if v.scalar(last_epoch) == -1 else None,
             verbose=verbose,
         )
 

@@ -1,6 +1,9 @@
 """``WarmupStableDecayLR``: warmup-stable-decay as a scheduler object.
 
-Its settings and what it writes (the lr only), over the scheduler base
+Its settings and what it writes (the lr only; and, when a run starts on a torch
+optimizer, torch's ``initial_lr`` = ``peak_lr``, which torch's ``SequentialLR`` reads and
+which transformers' ``get_wsd_schedule``, a ``LambdaLR`` over the peak, leaves too; see
+:mod:`lr_one_cycle.scheduler`), over the scheduler base
 (:mod:`lr_one_cycle.scheduler`) and the pure core
 (:class:`lr_one_cycle.schedules.WarmupStableDecaySchedule`, whose module gives the
 formulas). Step convention: :mod:`lr_one_cycle.schedules._protocol`.
@@ -93,6 +96,10 @@ class WarmupStableDecayLR(Scheduler):
             position=start,
             momentum_key=None,
             base_lrs=schedule.peak_lr,
+            # transformers' get_wsd_schedule is torch's LambdaLR over the optimizer's lr
+            # (the peak), which its base class keeps as initial_lr (setdefault): torch's
+            # SequentialLR needs it.
+            initial_lrs=schedule.peak_lr if v.scalar(last_epoch) == -1 else None,
             verbose=verbose,
         )
 

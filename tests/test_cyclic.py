@@ -238,12 +238,46 @@ def test_an_optimizer_without_momentum_is_refused_when_cycling_momentum() -> Non
     assert opt.param_groups[0]["lr"] == 0.01
 
 
-def test_settings_are_never_written_into_param_groups() -> None:
+def test_settings_are_never_written_into_param_groups_only_torchs_initial_lr() -> None:
+    """torch's CyclicLR writes base_momentum and max_momentum into the groups, and its
+    base class initial_lr (the base_lr); ours writes initial_lr only, with torch's value
+    (torch's SequentialLR reads it: KeyError without), and nothing when resuming."""
     _, opt = make_optimizer("SGD", 2)
+    _, torch_opt = make_optimizer("SGD", 2)
     keys = [sorted(g) for g in opt.param_groups]
-    scheduler = CyclicLR(opt, base_lr=0.01, max_lr=0.1)
+    scheduler = CyclicLR(opt, base_lr=[0.01, 0.02], max_lr=0.1)
+    TorchCyclicLR(torch_opt, base_lr=[0.01, 0.02], max_lr=0.1)
     scheduler.step()
-    assert [sorted(g) for g in opt.param_groups] == keys
+    assert [sorted(g) for g in opt.param_groups] == [sorted([*k, "initial_lr"]) for k in keys]
+    assert [g["initial_lr"] for g in opt.param_groups] == [
+        g["initial_lr"] for g in torch_opt.param_groups
+    ] == [0.01, 0.02]
+    for group in opt.param_groups:  # torch's base class keeps one already there
+        group["initial_lr"] = 0.5
+    CyclicLR(opt, base_lr=0.01, max_lr=0.1)
+    assert [g["initial_lr"] for g in opt.param_groups] == [0.5, 0.5]
+    _, fresh = make_optimizer("SGD", 2)
+    CyclicLR(fresh, base_lr=0.01, max_lr=0.1, last_epoch=4)
+    assert [sorted(g) for g in fresh.param_groups] == keys
+
+
+def test_torchs_sequential_lr_takes_two_of_ours() -> None:
+    """torch's SequentialLR resets every lr to initial_lr when it is built: with parts
+    of ours only, that entry comes from ours (it raised KeyError before)."""
+    traces = []
+    for cls in (CyclicLR, TorchCyclicLR):
+        _, opt = make_optimizer("SGD", 2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # torch's "step() before optimizer.step()"
+            parts = [cls(opt, base_lr=0.01, max_lr=0.1, step_size_up=2),
+                     cls(opt, base_lr=0.02, max_lr=0.05, step_size_up=3, mode="triangular2")]
+            sequence = torch.optim.lr_scheduler.SequentialLR(opt, parts, milestones=[5])
+            seen = [applied(opt)]
+            for _ in range(14):
+                sequence.step()
+                seen.append(applied(opt))
+        traces.append(seen)
+    assert traces[0] == traces[1]
 
 
 def test_torchs_attributes_and_repr() -> None:

@@ -128,6 +128,42 @@ def test_last_epoch_resumes_at_that_step() -> None:
     assert applied(opt) == reference[17]
 
 
+def test_only_torchs_initial_lr_is_written_into_param_groups() -> None:
+    """When a run starts, initial_lr = peak_lr, what transformers' LambdaLR over the
+    peaks leaves (torch's SequentialLR reads it: KeyError without); nothing when
+    resuming."""
+    _, opt = make_optimizer("SGD", 2)
+    _, theirs = make_optimizer("SGD", 2)
+    keys = [sorted(g) for g in opt.param_groups]
+    WarmupStableDecayLR(opt, **KWARGS).step()
+    transformers_scheduler(theirs)
+    assert [sorted(g) for g in opt.param_groups] == [sorted([*k, "initial_lr"]) for k in keys]
+    assert [g["initial_lr"] for g in opt.param_groups] == [
+        g["initial_lr"] for g in theirs.param_groups
+    ] == KWARGS["peak_lr"]
+    _, fresh = make_optimizer("SGD", 2)
+    WarmupStableDecayLR(fresh, **KWARGS, last_epoch=4)
+    assert [sorted(g) for g in fresh.param_groups] == keys
+
+
+def test_torchs_sequential_lr_takes_ours_first() -> None:
+    """torch's SequentialLR resets every lr to initial_lr when it is built, then
+    restarts the first part: ours first, it needs ours' entry (KeyError before)."""
+    _, opt = make_optimizer("SGD", 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's "step() before optimizer.step()"
+        ours = WarmupStableDecayLR(opt, **KWARGS)
+        second = WarmupStableDecayLR(opt, **{**KWARGS, "warmup": "linear"})
+        sequence = torch.optim.lr_scheduler.SequentialLR(opt, [ours, second], milestones=[30])
+        seen = [applied(opt)]
+        for _ in range(35):
+            sequence.step()
+            seen.append(applied(opt))
+    reference = trace(lambda o: WarmupStableDecayLR(o, **KWARGS), "SGD", 2, 31)
+    second_reference = trace(lambda o: WarmupStableDecayLR(o, **{**KWARGS, "warmup": "linear"}), "SGD", 2, 6)
+    assert seen == reference[:30] + second_reference
+
+
 def test_a_state_of_another_schedule_is_refused_naming_what_differs() -> None:
     _, opt = make_optimizer("SGD", 2)
     state = WarmupStableDecayLR(opt, **KWARGS).state_dict()
