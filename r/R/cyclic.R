@@ -18,7 +18,8 @@
 #'   groups (torch applies step `k + 1`).
 #' * `gamma` must be in (0, 1] and the step sizes positive; a bad `mode` is refused
 #'   even with a `scale_fn`. Nothing but `lr` and the momentum is written into the
-#'   groups.
+#'   groups, apart from torch's `initial_lr` on a Python torch optimizer when a run
+#'   starts (torch's `SequentialLR` reads it); an R-side optimizer gets nothing else.
 #'
 #' @section A custom `scale_fn`:
 #' An R function of one number works: Python calls it (through reticulate) with the

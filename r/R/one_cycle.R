@@ -23,9 +23,10 @@
 #'   the schedule. R torch applies step `k + 1` and, on a fresh optimizer, stops with
 #'   the error `param 'inital_lr' not is not specified.` (R torch's wording, typos
 #'   included: its `LRScheduler` looks for an `initial_lr` entry in every group).
-#' * The optimizer's `param_groups` get only `lr` and the cycled momentum written; R
-#'   torch also adds `initial_lr`, `max_lr`, `min_lr`, `max_momentum` and
-#'   `base_momentum` entries to every group.
+#' * The optimizer's `param_groups` get only `lr` and the cycled momentum written (a
+#'   Python torch optimizer also gets torch's `initial_lr` when a run starts, which
+#'   torch's `SequentialLR` reads); R torch also adds `initial_lr`, `max_lr`, `min_lr`,
+#'   `max_momentum` and `base_momentum` entries to every group.
 #' * `three_phase = TRUE` gives the paper's three phases (R torch has only two).
 #' * `anneal_strategy = "linear"` anneals linearly. In R torch 0.17.0 it fails with
 #'   "attempt to apply non-function" (the annealing function was assigned to
