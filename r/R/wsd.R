@@ -7,7 +7,8 @@
 #' `WarmupStableDecayLR`: same arguments, same checks), bitwise equal to Python's, and
 #' equal to transformers' `get_wsd_schedule` with `min_lr_ratio = min_lr / peak_lr`
 #' within 1e-12 relative. Formulas: [warmup_stable_decay_schedule()]. Only the lr is
-#' written.
+#' written (and torch's `initial_lr`, `peak_lr`, on a Python torch optimizer when a
+#' run starts).
 #'
 #' The step convention and the scheduler object are those of [lr_one_cycle()]: step
 #' `total_steps = warmup_steps + stable_steps + decay_steps` (the `total_steps`-th
