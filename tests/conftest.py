@@ -64,6 +64,17 @@ def trace(
     return out
 
 
+def train(model: Any, optimizer: Any, scheduler: Any, n: int, record: list[Any]) -> None:
+    """``n`` updates of ``model`` (from :func:`make_optimizer`), each followed by
+    ``scheduler.step()``, recording in ``record`` the values every update used."""
+    for _ in range(n):
+        record.append(applied(optimizer))
+        optimizer.zero_grad()
+        model(torch.ones(1, 3)).sum().backward()
+        optimizer.step()
+        scheduler.step()
+
+
 def group_snapshot(optimizer: Any) -> list[dict[str, Any]]:
     """Everything in param_groups except the parameters, deep-copied (tensors cloned)."""
     return [

@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 import torch
-from conftest import applied, assert_groups_equal, group_snapshot, make_optimizer, trace
+from conftest import applied, assert_groups_equal, group_snapshot, make_optimizer, trace, train
 from ignite.handlers.param_scheduler import LRScheduler as IgniteLRScheduler
 from torch.optim.lr_scheduler import CyclicLR as TorchCyclicLR
 from torch.optim.lr_scheduler import LRScheduler
@@ -108,15 +108,6 @@ def test_it_is_a_torch_lr_scheduler_and_ignites_wrapper_gives_torchs_values() ->
         )
 
 
-def _train(model, opt, scheduler, n, record) -> None:
-    for _ in range(n):
-        record.append(applied(opt))
-        opt.zero_grad()
-        model(torch.ones(1, 3)).sum().backward()
-        opt.step()
-        scheduler.step()
-
-
 @pytest.mark.parametrize("kind", ["SGD", "Adam"])
 def test_resume_through_torch_save_at_every_step_is_bitwise_an_uninterrupted_run(kind) -> None:
     total = 14
@@ -130,13 +121,13 @@ def test_resume_through_torch_save_at_every_step_is_bitwise_an_uninterrupted_run
     )
     model, opt = make_optimizer(kind, 2)
     reference: list = []
-    _train(model, opt, CyclicLR(opt, **kwargs), total, reference)
+    train(model, opt, CyclicLR(opt, **kwargs), total, reference)
     weights = [p.detach().clone() for p in model.parameters()]
     for k in range(total + 1):
         model, opt = make_optimizer(kind, 2)
         record: list = []
         scheduler = CyclicLR(opt, **kwargs)
-        _train(model, opt, scheduler, k, record)
+        train(model, opt, scheduler, k, record)
         buffer = io.BytesIO()
         torch.save(
             {"model": model.state_dict(), "opt": opt.state_dict(), "sched": scheduler.state_dict()},
@@ -149,7 +140,7 @@ def test_resume_through_torch_save_at_every_step_is_bitwise_an_uninterrupted_run
         scheduler = CyclicLR(opt, **kwargs)
         opt.load_state_dict(saved["opt"])
         scheduler.load_state_dict(saved["sched"])
-        _train(model, opt, scheduler, total - k, record)
+        train(model, opt, scheduler, total - k, record)
         assert record == reference, f"resumed at {k}"
         assert all(torch.equal(a, b) for a, b in zip(model.parameters(), weights, strict=True))
 

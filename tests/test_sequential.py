@@ -14,7 +14,14 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from conftest import applied, assert_groups_equal, group_snapshot, make_optimizer, momentum_of
+from conftest import (
+    applied,
+    assert_groups_equal,
+    group_snapshot,
+    make_optimizer,
+    momentum_of,
+    train,
+)
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from ignite.handlers.param_scheduler import create_lr_scheduler_with_warmup
@@ -182,27 +189,18 @@ def build_sequence(opt):
     )
 
 
-def _train(model, opt, scheduler, n, record) -> None:
-    for _ in range(n):
-        record.append(applied(opt))
-        opt.zero_grad()
-        model(torch.ones(1, 3)).sum().backward()
-        opt.step()
-        scheduler.step()
-
-
 @pytest.mark.parametrize("kind", ["SGD", "Adam"])
 def test_state_round_trip_at_every_step_continues_exactly(kind) -> None:
     total = 24
     model, opt = make_optimizer(kind, 2)
     reference: list = []
-    _train(model, opt, build_sequence(opt), total, reference)
+    train(model, opt, build_sequence(opt), total, reference)
     weights = [p.detach().clone() for p in model.parameters()]
     for k in range(total + 1):
         model, opt = make_optimizer(kind, 2)
         scheduler = build_sequence(opt)
         record: list = []
-        _train(model, opt, scheduler, k, record)
+        train(model, opt, scheduler, k, record)
         buffer = io.BytesIO()
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(),
                     "sched": scheduler.state_dict()}, buffer)
@@ -213,7 +211,7 @@ def test_state_round_trip_at_every_step_continues_exactly(kind) -> None:
         scheduler = build_sequence(opt)
         opt.load_state_dict(saved["opt"])
         scheduler.load_state_dict(saved["sched"])
-        _train(model, opt, scheduler, total - k, record)
+        train(model, opt, scheduler, total - k, record)
         assert record == reference, f"resumed at {k}"
         assert all(torch.equal(a, b) for a, b in zip(model.parameters(), weights, strict=True))
 
