@@ -114,8 +114,7 @@ def check_writable(groups: Sequence[dict[str, Any]], momentum_key: str | None) -
             value = group[key]
             if key == "betas":
                 if not isinstance(value, (tuple, list)) or not value:
-                    betas = v.Accepted("a tuple of betas", "a vector of betas")
-                    raise v.ArgumentTypeError(v.item(path, key), value, betas)
+                    raise v.ArgumentTypeError(v.item(path, key), value, v.BETAS)
                 value = value[0]
                 where = v.item(v.item(path, "betas"), 0)
             else:

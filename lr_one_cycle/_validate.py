@@ -312,7 +312,10 @@ def per_group(
 # --------------------------------------------------------------------------- optimizers
 
 
-GROUP = Accepted("a dict", "a named list")
+#: What a parameter group and a state dict must be, in Python's words and R's.
+DICT = Accepted("a dict", "a named list")
+#: What ``betas`` must be.
+BETAS = Accepted("a tuple of betas", "a vector of betas")
 
 
 def _shown_with_type(value: Any) -> Any:
@@ -335,7 +338,7 @@ def param_groups_of(optimizer: Any, name: str = "optimizer") -> list[dict[str, A
         raise ValueError(f"{name} has no parameter groups: param_groups is empty")
     for i, group in enumerate(groups):
         if group.__class__ is not dict and not isinstance(group, Mapping):
-            raise ArgumentTypeError((f"{name}.param_groups", i), _shown_with_type(group), GROUP)
+            raise ArgumentTypeError((f"{name}.param_groups", i), _shown_with_type(group), DICT)
         if "lr" not in group:
             raise ValueError(f"{name}.param_groups[{i}] has no 'lr' entry")
     return groups
@@ -361,7 +364,7 @@ def momentum_key_of(optimizer: Any, groups: list[dict[str, Any]]) -> str | None:
                 raise ArgumentValueError(
                     ("optimizer.param_groups", i, "betas"),
                     group["betas"],
-                    Accepted("a tuple of betas", "a vector of betas"),
+                    BETAS,
                 )
     return key
 
@@ -398,9 +401,6 @@ def check_group_count(groups: Sequence[Any], expected: int) -> None:
 # --------------------------------------------------------------------------- state dicts
 
 
-STATE = Accepted("a dict", "a named list")
-
-
 def check_saved_state(state: Any, keys: Sequence[str], saved_by: str) -> Mapping[str, Any]:
     """A state dict to load: a mapping holding every one of ``keys``.
 
@@ -409,7 +409,7 @@ def check_saved_state(state: Any, keys: Sequence[str], saved_by: str) -> Mapping
     """
     if not isinstance(state, Mapping):
         # Python's sentence names the type ("got list"); R shows the value it was given.
-        raise ArgumentTypeError("state_dict", Described(type(state).__name__), STATE)
+        raise ArgumentTypeError("state_dict", Described(type(state).__name__), DICT)
     missing = [k for k in keys if k not in state]
     if missing:
         raise ValueError(

@@ -68,17 +68,7 @@ class _CyclicalScheduler:
     _shape: ClassVar[str]  # the CyclicalSchedule shape of the subclass
 
     _public_class: type | None = None
-    _config_keys: tuple[str, ...] = (
-        "param_name",
-        "start_value",
-        "end_value",
-        "cycle_size",
-        "cycle_mult",
-        "start_value_mult",
-        "end_value_mult",
-        "warmup_duration",
-        "param_group_index",
-    )
+    _config_keys: tuple[str, ...] = ("param_name", *_SCHEDULE_ARGUMENTS, "param_group_index")
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         return object.__new__(ignite_variant(cls))
