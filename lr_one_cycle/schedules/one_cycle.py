@@ -190,18 +190,6 @@ class OneCycleSchedule(Schedule):
         }
         for key, value in checked.items():
             object.__setattr__(self, key, value)
-        # A tiny factor divides a finite max_lr into inf; refuse it rather than write inf.
-        initial = [m / self.div_factor for m in self.max_lr]
-        if not all(map(math.isfinite, initial)):
-            raise v.ArgumentValueError(
-                "div_factor", self.div_factor, "a number that keeps max_lr / div_factor finite"
-            )
-        if not all(math.isfinite(i / self.final_div_factor) for i in initial):
-            raise v.ArgumentValueError(
-                "final_div_factor",
-                self.final_div_factor,
-                "a number that keeps max_lr / div_factor / final_div_factor finite",
-            )
         self._build_curve()
 
     def _build_curve(self) -> None:
@@ -210,6 +198,17 @@ class OneCycleSchedule(Schedule):
         ends = phase_ends(self.total_steps, self.pct_start, self.three_phase)
         initial = [m / self.div_factor for m in self.max_lr]
         minimum = [i / self.final_div_factor for i in initial]
+        # A tiny factor divides a finite max_lr into inf; refuse it rather than write inf.
+        if not all(map(math.isfinite, initial)):
+            raise v.ArgumentValueError(
+                "div_factor", self.div_factor, "a number that keeps max_lr / div_factor finite"
+            )
+        if not all(map(math.isfinite, minimum)):
+            raise v.ArgumentValueError(
+                "final_div_factor",
+                self.final_div_factor,
+                "a number that keeps max_lr / div_factor / final_div_factor finite",
+            )
         peak, low, high = list(self.max_lr), list(self.base_momentum), list(self.max_momentum)
         if self.three_phase:
             lr = [(initial, peak), (peak, initial), (initial, minimum)]
