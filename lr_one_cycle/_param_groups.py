@@ -129,13 +129,18 @@ def check_writable(groups: Sequence[dict[str, Any]], momentum_key: str | None) -
 
 
 def warn_if_lr_replaced(
-    scheduler: str, groups: Sequence[dict[str, Any]], written: Sequence[float]
+    scheduler: str,
+    groups: Sequence[dict[str, Any]],
+    written: Sequence[float],
+    momentum_key: str | None,
+    momentums: list[float] | None,
 ) -> None:
     """Warn (:class:`ScheduleOverrideWarning`) when a group's lr is not the one the
     scheduler named ``scheduler`` wrote last (``written``), before it is overwritten.
-    Groups whose lr cannot be read as one number are refused first
-    (:func:`check_writable`)."""
-    check_writable(groups, None)
+    It comes before the write of the lrs and ``momentums`` (under ``momentum_key``), so
+    groups that write would fail on are refused first (:func:`check_writable`), and the
+    write needs no check of its own (``GroupWriter.write(checked=True)``)."""
+    check_writable(groups, momentum_key if momentums is not None else None)
     for i, (group, last) in enumerate(zip(groups, written)):
         lr = group["lr"]
         if lr is last:  # the float this scheduler wrote: nobody touched it
@@ -251,12 +256,16 @@ class GroupWriter:
         lrs: list[float],
         momentum_key: str | None,
         momentums: list[float] | None,
+        *,
+        checked: bool = False,
     ) -> None:
         """Write every group's lr and, unless ``momentum_key`` is None, its momentum
         (``betas[0]`` for ``"betas"``), whatever the groups hold now; groups that the
         write would fail on part-way are refused first, nothing written
-        (:func:`check_writable`)."""
-        check_writable(groups, momentum_key if momentums is not None else None)
+        (:func:`check_writable`; ``checked``: it has just run, in
+        :func:`warn_if_lr_replaced`)."""
+        if not checked:
+            check_writable(groups, momentum_key if momentums is not None else None)
         self.lr.write(groups, lrs)
         if momentum_key is not None and momentums is not None:
             self._momentum_column(momentum_key).write(groups, momentums)

@@ -309,8 +309,8 @@ class Scheduler:
         if not done and not writer.write_held(groups, lrs, left, key, momentums):
             if len(groups) != len(lrs):
                 v.check_group_count(groups, len(lrs))
-            warn_if_lr_replaced(type(self).__name__, groups, left)
-            writer.write(groups, lrs, key, momentums)
+            warn_if_lr_replaced(type(self).__name__, groups, left, key, momentums)
+            writer.write(groups, lrs, key, momentums, checked=True)
         self._position = target
         self.last_epoch = last_epoch
         self._last_lr = lrs
